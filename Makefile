@@ -1,0 +1,37 @@
+# Two entry points (see README): `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+ORACLE := .oracle-venv
+
+.PHONY: demo test test-slow install oracle bench clean
+
+$(BIN)/protoverify: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/protoverify
+
+# The reference tool `bspl` (PyPI, needs Python >= 3.12) in its own venv,
+# used as the oracle by the differential tests. Skipped with a message when no
+# Python >= 3.12 can be found.
+oracle:
+	@bash scripts/oracle-venv.sh $(ORACLE)
+
+demo: install
+	$(BIN)/protoverify check specs/purchase.bspl; test $$? -le 1
+
+test: install oracle
+	@$(BIN)/python -m pytest -q -n 2 -p xdist; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+test-slow: install oracle
+	$(BIN)/python -m pytest -q -m "slow or not slow" --run-slow
+
+bench: install oracle
+	$(BIN)/python -m bench.check_bench
+
+clean:
+	rm -rf $(VENV) $(ORACLE) .pytest_cache .hypothesis

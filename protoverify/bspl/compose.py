@@ -1,0 +1,211 @@
+"""Composition: flatten a protocol and everything it references into one message set.
+
+The verifier and the Monitor work on a FlatProtocol only: roles and parameters of
+referenced protocols are bound by position to the caller's names, and the
+private parameters of a sub-protocol stay its own (renamed `Ref.param` where they
+would otherwise clash), as the BSPL papers scope them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .diagnostics import Diagnostic
+from .model import MESSAGE_ADORNMENTS, Parameter, Protocol, Reference, Span, Specification
+from .parser import BSPLError
+
+
+@dataclass(frozen=True, slots=True)
+class FlatParam:
+    name: str
+    adornment: str  # in | out | nil
+    key: bool = False
+
+
+@dataclass(frozen=True)
+class FlatMessage:
+    """A message of the flattened protocol, with names in the top protocol's scope."""
+
+    name: str  # unique in the flat protocol: `rfq`, or `Pack/Wrap` from a reference
+    sender: str
+    recipients: tuple[str, ...]
+    params: tuple[FlatParam, ...]
+    local: str = ""  # the name as written in its own protocol
+    origin: str = ""  # the protocol it is written in
+    span: Span | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def ins(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.params if p.adornment == "in")
+
+    @cached_property
+    def outs(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.params if p.adornment == "out")
+
+    @cached_property
+    def nils(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.params if p.adornment == "nil")
+
+    @cached_property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params if p.key)
+
+    @cached_property
+    def carried(self) -> tuple[str, ...]:
+        """Parameters whose values the message carries (in and out, not nil)."""
+        return tuple(p.name for p in self.params if p.adornment != "nil")
+
+    def adornment(self, name: str) -> str | None:
+        return next((p.adornment for p in self.params if p.name == name), None)
+
+
+@dataclass(frozen=True)
+class FlatProtocol:
+    """A protocol with its references resolved: what one enactment can do."""
+
+    name: str
+    roles: tuple[str, ...]
+    public: tuple[Parameter, ...]
+    private: tuple[str, ...]
+    keys: tuple[str, ...]
+    messages: tuple[FlatMessage, ...]
+    source: str = "<text>"
+
+    @cached_property
+    def by_name(self) -> dict[str, FlatMessage]:
+        return {m.name: m for m in self.messages}
+
+    def message(self, name: str) -> FlatMessage | None:
+        """Find a message by its flat name, `Protocol/name`, or its unique local name."""
+        m = self.by_name.get(name)
+        if m is not None:
+            return m
+        if name.startswith(self.name + "/"):
+            return self.message(name[len(self.name) + 1:])
+        local = [m for m in self.messages if m.local == name or m.name.endswith("/" + name)]
+        return local[0] if len(local) == 1 else None
+
+    def adorned(self, adornment: str) -> tuple[str, ...]:
+        return tuple(p.name for p in self.public if p.adornment == adornment)
+
+    @property
+    def ins(self) -> tuple[str, ...]:
+        return self.adorned("in")
+
+    @property
+    def outs(self) -> tuple[str, ...]:
+        return self.adorned("out")
+
+    @property
+    def nils(self) -> tuple[str, ...]:
+        return self.adorned("nil")
+
+    @cached_property
+    def parameters(self) -> tuple[str, ...]:
+        names = [p.name for p in self.public] + list(self.private)
+        for m in self.messages:
+            names.extend(p.name for p in m.params)
+        return tuple(dict.fromkeys(names))
+
+    def binders(self, parameter: str) -> tuple[FlatMessage, ...]:
+        """Messages that bind `parameter` as out."""
+        return tuple(m for m in self.messages if parameter in m.outs)
+
+    def readers(self, parameter: str) -> tuple[FlatMessage, ...]:
+        """Messages that need `parameter` as in."""
+        return tuple(m for m in self.messages if parameter in m.ins)
+
+
+def _fail(code: str, msg: str, spec: Specification, span: Span | None, protocol: str) -> BSPLError:
+    line, col = (span.line, span.column) if span else (0, 0)
+    return BSPLError(Diagnostic(code, msg, spec.source, line, col, protocol))
+
+
+def _messages(spec: Specification, proto: Protocol, roles: dict[str, str], params: dict[str, str],
+              keys: set[str], prefix: str, stack: tuple[str, ...]) -> list[FlatMessage]:
+    """Messages of `proto` with its role and parameter names mapped into the caller's scope."""
+    out: list[FlatMessage] = []
+    for m in proto.messages:
+        fps = tuple(
+            FlatParam(params.get(p.name, p.name), p.adornment,
+                      p.key or params.get(p.name, p.name) in keys)
+            for p in m.parameters if p.adornment in MESSAGE_ADORNMENTS)
+        out.append(FlatMessage(f"{prefix}{m.name}", roles.get(m.sender, m.sender),
+                               tuple(roles.get(r, r) for r in m.recipients), fps,
+                               m.name, proto.name, m.span))
+    seen: dict[str, int] = {}
+    for ref in proto.references:
+        seen[ref.name] = seen.get(ref.name, 0) + 1
+        label = ref.name + (str(seen[ref.name]) if seen[ref.name] > 1 else "")
+        out.extend(_instance(spec, proto, ref, label, roles, params, keys, stack))
+    return out
+
+
+def _instance(spec: Specification, parent: Protocol, ref: Reference, label: str,
+              roles: dict[str, str], params: dict[str, str], keys: set[str],
+              stack: tuple[str, ...]) -> list[FlatMessage]:
+    callee = spec.get(ref.name)
+    if callee is None:
+        raise _fail("E016", f"reference to unknown protocol {ref.name!r}", spec, ref.span, parent.name)
+    if callee.name in stack:
+        cycle = " -> ".join(stack + (callee.name,))
+        raise _fail("E018", f"recursive reference: {cycle}", spec, ref.span, parent.name)
+    role_args, param_args = _split_arguments(ref, callee)
+    if len(role_args) != len(callee.roles) or len(param_args) != len(callee.public):
+        raise _fail("E020", f"{ref.name} takes {len(callee.roles)} roles and {len(callee.public)} "
+                    f"parameters; got {len(role_args)} and {len(param_args)}", spec, ref.span, parent.name)
+    sub_roles = {r.name: roles.get(a.name, a.name) for r, a in zip(callee.roles, role_args)}
+    sub_params = {f.name: params.get(a.name, a.name) for f, a in zip(callee.public, param_args)}
+    sub_keys = set(keys)
+    for f, a in zip(callee.public, param_args):
+        if f.key or a.key:
+            sub_keys.add(sub_params[f.name])
+    for p in callee.private:
+        sub_params[p.name] = f"{label}.{p.name}"
+        if p.key:
+            sub_keys.add(sub_params[p.name])
+    return _messages(spec, callee, sub_roles, sub_params, sub_keys, f"{label}/", stack + (callee.name,))
+
+
+def _split_arguments(ref: Reference, callee: Protocol) -> tuple[tuple[Parameter, ...], tuple[Parameter, ...]]:
+    if ref.roles is not None:
+        return ref.roles, ref.arguments
+    n = len(callee.roles)
+    return ref.arguments[:n], ref.arguments[n:]
+
+
+def split_arguments(ref: Reference, callee: Protocol) -> tuple[tuple[Parameter, ...], tuple[Parameter, ...]]:
+    """A reference's role arguments and parameter arguments."""
+    return _split_arguments(ref, callee)
+
+
+def _unscope_privates(messages: list[FlatMessage], taken: set[str]) -> list[FlatMessage]:
+    """Give a sub-protocol's private `Ref.p` back its plain name `p` when that clashes with nothing."""
+    scoped: dict[str, set[str]] = {}
+    for m in messages:
+        for p in m.params:
+            if "." in p.name:
+                scoped.setdefault(p.name.split(".", 1)[1], set()).add(p.name)
+    plain = {full: short for short, fulls in scoped.items()
+             if len(fulls) == 1 and short not in taken for full in fulls}
+    if not plain:
+        return messages
+    return [FlatMessage(m.name, m.sender, m.recipients,
+                        tuple(FlatParam(plain.get(p.name, p.name), p.adornment, p.key) for p in m.params),
+                        m.local, m.origin, m.span) for m in messages]
+
+
+def flatten(spec: Specification, protocol: str | Protocol) -> FlatProtocol:
+    """Resolve every reference of `protocol`; raise BSPLError on a bad reference."""
+    proto = spec[protocol] if isinstance(protocol, str) else protocol
+    keys = set(proto.keys)
+    messages = _messages(spec, proto, {}, {}, keys, "", (proto.name,))
+    messages = _unscope_privates(messages, {p.name for p in proto.parameters})
+    private = [p.name for p in proto.private]
+    for m in messages:
+        for p in m.params:
+            if p.name not in private and proto.parameter(p.name) is None:
+                private.append(p.name)
+    all_keys = list(keys) + [p.name for m in messages for p in m.params if p.key and p.name not in keys]
+    return FlatProtocol(proto.name, proto.role_names, proto.public, tuple(private),
+                        tuple(dict.fromkeys(all_keys)), tuple(messages), spec.source)

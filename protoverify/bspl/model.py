@@ -1,0 +1,151 @@
+"""The immutable protocol model: what a BSPL file says, with source positions.
+
+Positions (`Span`) are excluded from equality so that two models that say the
+same thing compare equal wherever their text came from (round-trip tests).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Literal
+
+Adornment = Literal["in", "out", "nil", "any", "opt"]
+ADORNMENTS: tuple[str, ...] = ("in", "out", "nil", "any", "opt")
+MESSAGE_ADORNMENTS: tuple[str, ...] = ("in", "out", "nil")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """1-based line and column of the first character, and of the end."""
+
+    line: int
+    column: int
+    end_line: int = 0
+    end_column: int = 0
+
+
+def _span() -> Span | None:
+    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A parameter as declared (protocol level) or carried (message level)."""
+
+    name: str
+    adornment: str | None = None
+    key: bool = False
+    tags: tuple[str, ...] = ()
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    name: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """`sender -> recipients: name[parameters]` as written."""
+
+    name: str
+    sender: str
+    recipients: tuple[str, ...]
+    parameters: tuple[Parameter, ...] = ()
+    span: Span | None = _span()
+    sender_span: Span | None = _span()
+    recipient_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
+
+    def adorned(self, adornment: str) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters if p.adornment == adornment)
+
+    @property
+    def ins(self) -> tuple[str, ...]:
+        return self.adorned("in")
+
+    @property
+    def outs(self) -> tuple[str, ...]:
+        return self.adorned("out")
+
+    @property
+    def nils(self) -> tuple[str, ...]:
+        return self.adorned("nil")
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """`Name(args)` composing another protocol.
+
+    `roles` is None when the reference does not separate roles with `|`; then
+    the first arguments (as many as the callee has roles) are its roles.
+    """
+
+    name: str
+    arguments: tuple[Parameter, ...]
+    roles: tuple[Parameter, ...] | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Protocol:
+    name: str
+    roles: tuple[Role, ...]
+    public: tuple[Parameter, ...]
+    private: tuple[Parameter, ...] = ()
+    body: tuple[Message | Reference, ...] = ()
+    span: Span | None = _span()
+    name_span: Span | None = _span()
+
+    @property
+    def messages(self) -> tuple[Message, ...]:
+        return tuple(b for b in self.body if isinstance(b, Message))
+
+    @property
+    def references(self) -> tuple[Reference, ...]:
+        return tuple(b for b in self.body if isinstance(b, Reference))
+
+    @property
+    def role_names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self.roles)
+
+    @property
+    def parameters(self) -> tuple[Parameter, ...]:
+        return self.public + self.private
+
+    def parameter(self, name: str) -> Parameter | None:
+        return next((p for p in self.parameters if p.name == name), None)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters if p.key)
+
+    def adorned(self, adornment: str) -> tuple[str, ...]:
+        return tuple(p.name for p in self.public if p.adornment == adornment)
+
+
+@dataclass(frozen=True, slots=True)
+class Specification:
+    """The protocols of one file (or text), by name, in file order."""
+
+    protocols: tuple[Protocol, ...]
+    source: str = field(default="<text>", compare=False)
+
+    def __iter__(self) -> Iterator[Protocol]:
+        return iter(self.protocols)
+
+    def __len__(self) -> int:
+        return len(self.protocols)
+
+    def __getitem__(self, name: str) -> Protocol:
+        for p in self.protocols:
+            if p.name == name:
+                return p
+        raise KeyError(f"no protocol named {name!r} in {self.source}; "
+                       f"it has: {', '.join(p.name for p in self.protocols)}")
+
+    def get(self, name: str) -> Protocol | None:
+        return next((p for p in self.protocols if p.name == name), None)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.protocols)

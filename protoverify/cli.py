@@ -11,15 +11,6 @@ import click
 import orjson
 
 from . import __version__
-from .check import FileReport, check_file, exit_code
-
-CHECK_EXIT_CODES = """\b
-Exit codes:
-  0  every protocol is well-formed (and, when verified, safe and live)
-  1  some protocol is ill-formed, unsafe or nonlive
-  2  usage or input error (missing file, syntax error, bad option)
-  3  inconclusive: a solver query timed out (unknown)"""
-
 
 class _Streams:
     """Where commands write; swapped by `main` so tests can capture output."""
@@ -28,7 +19,7 @@ class _Streams:
     err: IO[str] = sys.stderr
 
 
-def _echo(text: str = "", err: bool = False) -> None:
+def echo(text: str = "", err: bool = False) -> None:
     (_Streams.err if err else _Streams.out).write(text + "\n")
 
 
@@ -36,33 +27,6 @@ def _echo(text: str = "", err: bool = False) -> None:
 @click.version_option(__version__, prog_name="protoverify")
 def cli() -> None:
     """Prove and audit BSPL interaction protocols."""
-
-
-def render_check_text(reports: list[FileReport]) -> str:
-    lines: list[str] = []
-    for r in reports:
-        for d in r.diagnostics:
-            lines.append(d.format())
-        for p in r.protocols:
-            status = "well-formed" if p.wellformed else "ILL-FORMED"
-            lines.append(f"{r.path}: {p.name}: {status}")
-            for d in p.diagnostics:
-                lines.append(d.format())
-    return "\n".join(lines)
-
-
-@cli.command(epilog=CHECK_EXIT_CODES)
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format.")
-def check(files: tuple[str, ...], fmt: str) -> None:
-    """Check the BSPL protocols in FILES."""
-    reports = [check_file(f) for f in files]
-    if fmt == "json":
-        _echo(orjson.dumps([r.to_dict() for r in reports], option=orjson.OPT_INDENT_2).decode())
-    else:
-        _echo(render_check_text(reports))
-    raise SystemExit(exit_code(reports))
 
 
 def main(args: Sequence[str] | None = None, stdout: IO[str] | None = None,
@@ -89,6 +53,14 @@ def main(args: Sequence[str] | None = None, stdout: IO[str] | None = None,
             return 2
     finally:
         _Streams.out, _Streams.err = old
+
+
+def _register() -> None:
+    """Attach the subcommands; each lives in protoverify/commands/<name>.py."""
+    from .commands import check  # noqa: F401  (registers on import)
+
+
+_register()
 
 
 def entry() -> None:

@@ -56,3 +56,11 @@ class ReadStats:
     events: int = 0
     irrelevant: int = 0
     bad: int = 0
+    # Each input line lands in exactly one of these three, so that
+    # `lines == event_lines + irrelevant + bad_lines` proves none was dropped.
+    event_lines: int = 0
+    bad_lines: int = 0
+
+    def unaccounted(self) -> int:
+        """Lines neither turned into events, counted irrelevant, nor reported bad (should be 0)."""
+        return self.lines - self.event_lines - self.irrelevant - self.bad_lines

@@ -4,6 +4,7 @@ Tests call `main(args, stdout, stderr) -> int` directly; `entry` is the console 
 """
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import IO, Sequence
 
@@ -12,15 +13,9 @@ import orjson
 
 from . import __version__
 
-class _Streams:
-    """Where commands write; swapped by `main` so tests can capture output."""
-
-    out: IO[str] = sys.stdout
-    err: IO[str] = sys.stderr
-
-
 def echo(text: str = "", err: bool = False) -> None:
-    (_Streams.err if err else _Streams.out).write(text + "\n")
+    """Write a line to stdout (or stderr); `main` may have redirected both."""
+    (sys.stderr if err else sys.stdout).write(text + "\n")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,27 +27,21 @@ def cli() -> None:
 def main(args: Sequence[str] | None = None, stdout: IO[str] | None = None,
          stderr: IO[str] | None = None) -> int:
     """Run the CLI with `args`, writing to the given streams; return the exit code."""
-    old = _Streams.out, _Streams.err
-    _Streams.out, _Streams.err = stdout or sys.stdout, stderr or sys.stderr
-    try:
+    with contextlib.redirect_stdout(stdout or sys.stdout), contextlib.redirect_stderr(stderr or sys.stderr):
         try:
             cli.main(args=list(args) if args is not None else None, prog_name="protoverify",
                      standalone_mode=False)
             return 0
         except SystemExit as e:
-            return int(e.code or 0)
+            return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
         except click.exceptions.Exit as e:
             return e.exit_code
         except click.ClickException as e:
-            _Streams.err.write(f"Error: {e.format_message()}\n")
-            if isinstance(e, click.UsageError) and e.ctx is not None:
-                _Streams.err.write(e.ctx.get_usage() + "\n")
+            e.show()
             return 2
         except click.Abort:
-            _Streams.err.write("Aborted.\n")
+            echo("Aborted.", err=True)
             return 2
-    finally:
-        _Streams.out, _Streams.err = old
 
 
 def _register() -> None:

@@ -18,6 +18,7 @@ class ProtocolReport:
     name: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)  # verification results, when run
+    result: Any = None  # the protoverify.verify Report, when verified
 
     @property
     def wellformed(self) -> bool:
@@ -41,8 +42,49 @@ class FileReport:
                 "protocols": [p.to_dict() for p in self.protocols]}
 
 
-def check_file(path: str | Path) -> FileReport:
-    """Parse and validate one file; syntax and read errors become file-level diagnostics."""
+SKIPPED: dict[str, Any] = {
+    "safety": {"verdict": "skipped", "parameter": None, "counterexample": []},
+    "liveness": {"verdict": "skipped", "missing": [], "counterexample": []},
+    "enactable": {}, "seconds": 0.0,
+}
+
+
+def check_file(path: str | Path, verify: bool = False, timeout: float = 5.0) -> FileReport:
+    """Parse and validate one file; syntax and read errors become file-level diagnostics.
+
+    With `verify`, prove every well-formed protocol (protoverify.verify: safety, liveness,
+    enactability, `timeout` seconds per solver query); ill-formed ones get "skipped".
+    The results go to `ProtocolReport.extra` (the JSON keys) and `.result` (the Report).
+    """
+    report = _check_file(path)
+    if verify and report.spec is not None:
+        for p in report.protocols:
+            verify_protocol(report.spec, p, timeout)
+    return report
+
+
+def verify_protocol(spec: Specification, p: ProtocolReport, timeout: float) -> None:
+    """Fill `p.extra` with the verification results, or "skipped" when p is ill-formed."""
+    import copy
+
+    if not p.wellformed:
+        p.extra.update(copy.deepcopy(SKIPPED))
+        return
+    from .bspl import flatten
+    from .verify import verify
+
+    try:
+        flat = flatten(spec, p.name)
+    except BSPLError as e:  # validate should have caught it; report rather than crash
+        p.diagnostics.append(e.diagnostic)
+        p.extra.update(copy.deepcopy(SKIPPED))
+        return
+    result = verify(flat, timeout=timeout)
+    p.result = result
+    p.extra.update(result.to_dict())
+
+
+def _check_file(path: str | Path) -> FileReport:
     report = FileReport(str(path))
     try:
         text = read_source(path)

@@ -15,30 +15,49 @@ Exit codes:
   3  inconclusive: a solver query timed out (unknown)"""
 
 
-def render_check_text(reports: list[FileReport]) -> str:
+def render_check_text(reports: list[FileReport], diagram: bool = False) -> str:
+    """One line per protocol with its verdicts, its diagnostics, then its counterexamples."""
     lines: list[str] = []
+    details: list[str] = []
     for r in reports:
         for d in r.diagnostics:
             lines.append(d.format())
         for p in r.protocols:
             status = "well-formed" if p.wellformed else "ILL-FORMED"
+            if p.result is not None:
+                status += f", {p.result.summary()} ({p.result.seconds:.2f}s)"
+            elif p.extra:
+                status += ", verification skipped"
             lines.append(f"{r.path}: {p.name}: {status}")
             for d in p.diagnostics:
                 lines.append(d.format())
-    return "\n".join(lines)
+            if p.result is not None:
+                from ..verify import render_diagrams, render_text
+
+                text = render_text(p.result)
+                if text:
+                    details.append(f"{r.path}: {p.name}:\n{text}")
+                if diagram and text:
+                    details.append(render_diagrams(p.result))
+    return "\n".join(lines + ([""] + details if details else []))
 
 
 @cli.command(epilog=CHECK_EXIT_CODES)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
-def check(files: tuple[str, ...], fmt: str) -> None:
-    """Check the BSPL protocols in FILES."""
-    reports = [check_file(f) for f in files]
+@click.option("--timeout", type=click.FloatRange(min=0.001), default=5.0, show_default=True,
+              help="Seconds per solver query; a query that runs out answers 'unknown' (exit 3).")
+@click.option("--diagram", is_flag=True, help="Also print each counterexample as a Mermaid sequence diagram.")
+@click.option("--no-verify", "no_verify", is_flag=True, help="Only parse and validate; do not prove.")
+def check(files: tuple[str, ...], fmt: str, timeout: float, diagram: bool, no_verify: bool) -> None:
+    """Check the BSPL protocols in FILES: well-formedness, then (with Z3) safety,
+    liveness and enactability of every well-formed protocol."""
+    reports = [check_file(f, verify=not no_verify, timeout=timeout) for f in files]
     if fmt == "json":
         echo(orjson.dumps([r.to_dict() for r in reports], option=orjson.OPT_INDENT_2).decode())
     else:
-        echo(render_check_text(reports))
+        echo(render_check_text(reports, diagram))
     raise SystemExit(exit_code(reports))
 
 

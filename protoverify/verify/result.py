@@ -1,0 +1,154 @@
+"""Verification results: plain data, JSON-ready, rendered as text or Mermaid. No solver here."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .rules import Msg
+
+Event = dict[str, Any]  # {"kind", "message", "role", "sender", "recipients", "params"}
+
+
+def send_event(m: Msg) -> Event:
+    return {"kind": "send", "message": m.name, "role": m.sender, "sender": m.sender,
+            "recipients": list(m.recipients), "params": _params(m)}
+
+
+def receive_event(m: Msg, role: str) -> Event:
+    return {"kind": "receive", "message": m.name, "role": role, "sender": m.sender,
+            "recipients": [role], "params": _params(m)}
+
+
+def _params(m: Msg) -> list[str]:
+    """Parameter names with their adornment in the message, e.g. `out price`."""
+    return ([f"in {p}" for p in m.carried if p in m.ins] + [f"out {p}" for p in m.carried if p in m.outs]
+            + [f"nil {p}" for p in sorted(m.nils)])
+
+
+@dataclass
+class SafetyResult:
+    verdict: str = "skipped"  # safe | unsafe | unknown | skipped
+    parameter: str | None = None
+    counterexample: list[Event] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)  # the roles that both bind `parameter`
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "parameter": self.parameter,
+                "counterexample": self.counterexample, "roles": self.roles}
+
+
+@dataclass
+class LivenessResult:
+    verdict: str = "skipped"  # live | nonlive | unknown | skipped
+    missing: list[str] = field(default_factory=list)
+    counterexample: list[Event] = field(default_factory=list)
+    knowledge: dict[str, list[str]] = field(default_factory=dict)  # role -> what it knows when stuck
+    disabled: dict[str, list[str]] = field(default_factory=dict)  # unsent message -> why disabled
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "missing": self.missing, "counterexample": self.counterexample,
+                "knowledge": self.knowledge, "disabled": self.disabled}
+
+
+@dataclass
+class Report:
+    """What `protoverify.verify` found about one protocol."""
+
+    name: str
+    safety: SafetyResult = field(default_factory=SafetyResult)
+    liveness: LivenessResult = field(default_factory=LivenessResult)
+    enactable: dict[str, bool | None] = field(default_factory=dict)  # message -> can be sent (None: unknown)
+    complete: bool | None = None  # some enactment binds every public out parameter
+    seconds: float = 0.0
+
+    @property
+    def dead(self) -> list[str]:
+        return [m for m, ok in self.enactable.items() if ok is False]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"safety": self.safety.to_dict(), "liveness": self.liveness.to_dict(),
+                "enactable": self.enactable, "complete": self.complete,
+                "seconds": round(self.seconds, 4)}
+
+    def summary(self) -> str:
+        """One line: `safe, live, 7/7 messages enactable`."""
+        n = len(self.enactable)
+        ok = sum(1 for v in self.enactable.values() if v)
+        parts = [self.safety.verdict + (f" ({self.safety.parameter})" if self.safety.parameter else ""),
+                 self.liveness.verdict + (f" (missing {', '.join(self.liveness.missing)})"
+                                          if self.liveness.missing else "")]
+        if n:
+            parts.append(f"{ok}/{n} messages enactable"
+                         + (f" (dead: {', '.join(self.dead)})" if self.dead else ""))
+        if self.complete is False:
+            parts.append("never completes")
+        return ", ".join(parts)
+
+
+def format_event(e: Event) -> str:
+    params = ", ".join(e["params"])
+    if e["kind"] == "send":
+        return f"{e['sender']} -> {', '.join(e['recipients'])}: {e['message']}[{params}]"
+    return f"    {e['role']} receives {e['message']} from {e['sender']}"
+
+
+def render_text(report: Report) -> str:
+    """The counterexamples of a report, as numbered steps; empty when there are none."""
+    lines: list[str] = []
+    s, lv = report.safety, report.liveness
+    if s.verdict == "unsafe":
+        lines.append(f"  unsafe: {s.parameter} is bound by {' and '.join(s.roles)} in one enactment:")
+        lines += [f"    {i}. {format_event(e)}" for i, e in enumerate(s.counterexample, 1)]
+    if lv.verdict == "nonlive":
+        lines.append(f"  nonlive: stuck with {', '.join(lv.missing)} unbound after:")
+        lines += [f"    {i}. {format_event(e)}" for i, e in enumerate(lv.counterexample, 1)]
+        if not lv.counterexample:
+            lines.append("    (no message at all)")
+        lines.append("    knowledge: " + "; ".join(f"{r} {{{', '.join(ps)}}}" for r, ps in lv.knowledge.items()))
+        for m, why in lv.disabled.items():
+            lines.append(f"    {m} disabled: {'; '.join(why)}")
+    return "\n".join(lines)
+
+
+def _mid(name: str) -> str:
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+
+
+def render_mermaid(events: list[Event], title: str = "", note: str = "") -> str:
+    """A Mermaid sequence diagram: an arrow per message, from its send to each reception.
+
+    A send with no reception shown is drawn to the recipients with an open arrow (`-)`).
+    """
+    lines = ["sequenceDiagram"]
+    if title:
+        lines.append(f"    title {title}")
+    roles: list[str] = []
+    for e in events:
+        for r in (e["sender"], *e["recipients"]):
+            if r not in roles:
+                roles.append(r)
+    lines += [f"    participant {_mid(r)} as {r}" for r in roles]
+    received = {(e["message"], e["role"]) for e in events if e["kind"] == "receive"}
+    for e in events:
+        label = f"{e['message']}[{', '.join(e['params'])}]"
+        if e["kind"] == "send":
+            for r in e["recipients"]:
+                if (e["message"], r) not in received:
+                    lines.append(f"    {_mid(e['sender'])}-){_mid(r)}: {label} (not yet received)")
+        else:
+            lines.append(f"    {_mid(e['sender'])}->>{_mid(e['role'])}: {label}")
+    if note and roles:
+        lines.append(f"    Note over {_mid(roles[0])},{_mid(roles[-1])}: {note}" if len(roles) > 1
+                     else f"    Note over {_mid(roles[0])}: {note}")
+    return "\n".join(lines)
+
+
+def render_diagrams(report: Report) -> str:
+    out: list[str] = []
+    if report.safety.verdict == "unsafe":
+        out.append(render_mermaid(report.safety.counterexample, f"{report.name}: unsafe",
+                                  f"{report.safety.parameter} bound by {' and '.join(report.safety.roles)}"))
+    if report.liveness.verdict == "nonlive":
+        out.append(render_mermaid(report.liveness.counterexample, f"{report.name}: nonlive",
+                                  f"stuck: {', '.join(report.liveness.missing)} unbound"))
+    return "\n\n".join(out)

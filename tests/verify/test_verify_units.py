@@ -1,0 +1,246 @@
+"""Hand-made protocols with known verdicts: Z3 back end, explorer, counterexamples."""
+from __future__ import annotations
+
+import pytest
+
+from bench.families import chain, concurrent_replies, deadlocked_pair, independent_choices, races
+from protoverify import flatten, load
+from protoverify.verify import render_mermaid, render_text, verify
+from protoverify.verify.explorer import explore
+from protoverify.verify.rules import Rules, replay
+
+
+def flat(text: str, name: str | None = None):
+    spec = load(text)
+    return flatten(spec, name or spec.protocols[-1].name)
+
+
+def both(text: str, name: str | None = None):
+    f = flat(text, name)
+    return verify(f, timeout=10), explore(f)
+
+
+PURCHASE_UNSAFE = """
+Purchase Unsafe {
+  roles Buyer, Seller
+  parameters out id key, out item, out price, out done
+  Buyer -> Seller: rfq[out id key, out item]
+  Seller -> Buyer: quote[in id key, in item, out price]
+  Buyer -> Seller: bid[in id key, in item, out price]
+  Buyer -> Seller: pay[in id key, in price, out done]
+}"""
+
+
+def test_unsafe_two_roles_bind_price():
+    r, x = both(PURCHASE_UNSAFE)
+    assert r.safety.verdict == "unsafe" and not x.safe
+    assert r.safety.parameter == "price" and r.safety.roles == ["Buyer", "Seller"]
+    kinds = [(e["kind"], e["message"]) for e in r.safety.counterexample]
+    # minimal: rfq, Seller receives rfq, quote, bid; no pay, no other reception
+    assert sorted(kinds) == sorted([("send", "rfq"), ("receive", "rfq"), ("send", "quote"), ("send", "bid")])
+    replay(Rules(flat(PURCHASE_UNSAFE)), r.safety.counterexample)
+    assert r.liveness.verdict == "live"
+
+
+def test_same_role_choice_is_safe():
+    r, x = both(independent_choices(3))
+    assert r.safety.verdict == "safe" and x.safe
+    assert r.liveness.verdict == "live" and x.live
+    assert all(r.enactable.values())
+
+
+def test_deadlocked_pair_is_nonlive_and_dead():
+    r, x = both(deadlocked_pair())
+    assert r.liveness.verdict == "nonlive" and not x.live
+    assert r.liveness.missing == ["x", "y"]
+    assert r.enactable == {"start": True, "m1": False, "m2": False}
+    assert r.complete is False
+    assert [e["message"] for e in r.liveness.counterexample] == ["start", "start"]
+    assert r.liveness.disabled["m1"] == ["A does not know in y"]
+    assert r.liveness.knowledge == {"A": ["id"], "B": ["id"]}
+
+
+NIL_RACE = """
+Nil {
+  roles A, B
+  parameters out id key, out x, out y
+  A -> B: start[out id key]
+  B -> A: cancel[in id key, out x, out y]
+  A -> B: go[in id key, nil x, out y]
+  B -> A: finish[in id key, in y, out x]
+}"""
+
+
+def test_nil_interaction():
+    # go (nil x) races with cancel: B may bind y in cancel, A in go -> unsafe on y;
+    # if cancel is delivered first go is disabled (A knows x)
+    r, x = both(NIL_RACE)
+    assert r.safety.verdict == "unsafe" and r.safety.parameter == "y" and not x.safe
+    assert r.liveness.verdict == "live" and x.live
+
+
+NIL_BLOCKS = """
+Block {
+  roles A, B
+  parameters out id key, out x, out done
+  A -> B: start[out id key]
+  B -> A: veto[in id key, out x]
+  A -> B: finish[in id key, nil x, out done]
+}"""
+
+
+def test_nil_blocks_completion():
+    r, x = both(NIL_BLOCKS)
+    # veto first: A knows x, so finish (nil x) is disabled, done never bound
+    assert r.liveness.verdict == "nonlive" and not x.live
+    assert r.liveness.missing == ["done"]
+    assert "A knows nil x" in r.liveness.disabled["finish"]
+
+
+def test_out_known_disables():
+    text = """
+Twice {
+  roles A, B
+  parameters out id key, out x, out done
+  A -> B: start[out id key, out x]
+  A -> B: again[in id key, out x, out done]
+}"""
+    r, x = both(text)
+    assert r.enactable == {"start": True, "again": False} == x.enactable
+    assert r.liveness.verdict == "nonlive"
+
+
+PUBLIC_IN = """
+Fulfil {
+  roles C, S
+  parameters in id key, in item, out done
+  S -> C: deliver[in id key, in item, out done]
+}"""
+
+
+def test_public_in_parameters_come_from_outside():
+    r, x = both(PUBLIC_IN)
+    assert r.safety.verdict == "safe" and r.liveness.verdict == "live" and x.live
+    assert r.enactable == {"deliver": True}
+
+
+COMPOSED = """
+Order {
+  roles C, S
+  parameters out id key, out item
+  C -> S: order[out id key, out item]
+}
+Ship {
+  roles S, P
+  parameters in id key, in item, out tracking
+  private label
+  S -> P: pack[in id key, in item, out label]
+  P -> S: sent[in id key, in label, out tracking]
+}
+Deal {
+  roles Customer, Seller, Post
+  parameters out id key, out thing, out tracking
+  Order(Customer, Seller, out id key, out thing)
+  Ship(Seller, Post, in id key, in thing, out tracking)
+}"""
+
+
+def test_composition_through_references():
+    r, x = both(COMPOSED, "Deal")
+    assert r.safety.verdict == "safe" and r.liveness.verdict == "live" and x.live
+    assert all(r.enactable.values()) and len(r.enactable) == 3
+    sub = verify(flat(COMPOSED, "Ship"))
+    assert sub.liveness.verdict == "live"  # its in parameters come from outside
+
+
+MULTIKEY = """
+Multi Key {
+  roles A, B
+  parameters out id key, out sub key, out v
+  A -> B: start[out id key]
+  B -> A: item[in id key, out sub key]
+  A -> B: setA[in id key, out v]
+  B -> A: setB[in id key, in sub key, out v]
+}"""
+
+
+def test_multikey_unsafe_across_key_contexts():
+    r, x = both(MULTIKEY)
+    assert r.safety.verdict == "unsafe" and r.safety.parameter == "v" and not x.safe
+
+
+def test_two_starters_are_separate_enactments():
+    text = """
+Start2 {
+  roles A, B
+  parameters out id key, out done
+  A -> B: a[out id key]
+  B -> A: b[out id key]
+  A -> B: fin[in id key, out done]
+}"""
+    r, x = both(text)
+    assert r.safety.verdict == "safe" and x.safe  # one enactment never holds both key bindings
+    assert r.enactable == x.enactable == {"a": True, "b": True, "fin": True}
+    # b starts an enactment A cannot finish until it receives b
+    assert r.liveness.verdict == "live" == ("live" if x.live else "nonlive")
+
+
+@pytest.mark.parametrize("text,safe,live", [
+    (independent_choices(4, deadlock=True), True, False),
+    (concurrent_replies(5), True, True),
+    (races(2), False, True),
+    (chain(6), True, True),
+])
+def test_families_agree_with_explorer(text, safe, live):
+    r, x = both(text)
+    assert (r.safety.verdict == "safe") == safe == x.safe
+    assert (r.liveness.verdict == "live") == live == x.live
+    assert r.enactable == x.enactable
+
+
+def test_timeout_gives_unknown_not_a_hang():
+    r = verify(flat(independent_choices(64, deadlock=True)), timeout=0.001)
+    assert r.liveness.verdict in ("unknown", "nonlive")
+    assert r.seconds < 5
+
+
+def test_rendering():
+    r = verify(flat(PURCHASE_UNSAFE))
+    text = render_text(r)
+    assert "price is bound by Buyer and Seller" in text and "Seller -> Buyer: quote" in text
+    mm = render_mermaid(r.safety.counterexample, "t")
+    assert mm.startswith("sequenceDiagram") and "Buyer->>Seller: rfq" in mm
+
+
+def test_accepts_protocol_and_name():
+    spec = load(COMPOSED)
+    assert verify(spec["Order"]).liveness.verdict == "live"
+    assert verify("Deal", spec=spec).safety.verdict == "safe"
+    with pytest.raises(ValueError):
+        verify(spec["Order"], properties=["bogus"])
+
+
+def test_public_in_without_key_is_known_from_the_start():
+    # bspl 1.1.0: the External message carries no key here, so its known() ignores it,
+    # rfq is never enabled, and it reports nonlive {id, price}. We: live (docs/semantics.md).
+    text = """
+Quote {
+  roles B, S
+  parameters out id key, in item, out price
+  B -> S: rfq[out id key, in item]
+  S -> B: quote[in id key, in item, out price]
+}"""
+    r, x = both(text)
+    assert r.liveness.verdict == "live" and x.live and all(r.enactable.values())
+
+
+def test_nil_on_public_in_is_never_enabled():
+    text = """
+NilIn {
+  roles A, B
+  parameters out id key, in p, out done
+  A -> B: start[out id key, nil p]
+  A -> B: go[out id key, in p, out done]
+}"""
+    r, x = both(text)
+    assert r.enactable == x.enactable == {"start": False, "go": True}

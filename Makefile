@@ -31,7 +31,7 @@ test-slow: install oracle
 	$(BIN)/python -m pytest -q -m "slow or not slow" --run-slow
 
 bench: install oracle
-	$(BIN)/python -m bench.check_bench
+	$(BIN)/python -m bench.check_bench --repeat 3 --timeout 60 --out docs/benchmarks-check.md
 
 clean:
 	rm -rf $(VENV) $(ORACLE) .pytest_cache .hypothesis

@@ -46,7 +46,7 @@ def main(args: Sequence[str] | None = None, stdout: IO[str] | None = None,
 
 def _register() -> None:
     """Attach the subcommands; each lives in protoverify/commands/<name>.py."""
-    from .commands import check  # noqa: F401  (registers on import)
+    from .commands import audit, check  # noqa: F401  (registers on import)
 
 
 _register()

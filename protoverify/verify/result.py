@@ -115,9 +115,9 @@ def _mid(name: str) -> str:
 
 
 def render_mermaid(events: list[Event], title: str = "", note: str = "") -> str:
-    """A Mermaid sequence diagram: an arrow per message, from its send to each reception.
-
-    A send with no reception shown is drawn to the recipients with an open arrow (`-)`).
+    """A Mermaid sequence diagram in event order: each send is an arrow drawn when it is
+    sent (open `-)` when the counterexample never delivers it), each reception a note on
+    the receiving role's lifeline, so asynchrony stays visible.
     """
     lines = ["sequenceDiagram"]
     if title:
@@ -133,10 +133,11 @@ def render_mermaid(events: list[Event], title: str = "", note: str = "") -> str:
         label = f"{e['message']}[{', '.join(e['params'])}]"
         if e["kind"] == "send":
             for r in e["recipients"]:
-                if (e["message"], r) not in received:
-                    lines.append(f"    {_mid(e['sender'])}-){_mid(r)}: {label} (not yet received)")
+                arrow = "->>" if (e["message"], r) in received else "-)"
+                suffix = "" if (e["message"], r) in received else " (never received)"
+                lines.append(f"    {_mid(e['sender'])}{arrow}{_mid(r)}: {label}{suffix}")
         else:
-            lines.append(f"    {_mid(e['sender'])}->>{_mid(e['role'])}: {label}")
+            lines.append(f"    Note over {_mid(e['role'])}: receives {e['message']}")
     if note and roles:
         lines.append(f"    Note over {_mid(roles[0])},{_mid(roles[-1])}: {note}" if len(roles) > 1
                      else f"    Note over {_mid(roles[0])}: {note}")

@@ -4,11 +4,12 @@ Variables (i a message, j a recipient of it, r a role, p a parameter):
 
   s_i      message i is sent                 t_i    its send time, 1..H
   v_i_j    recipient j has received it        u_i_j  reception time, t_i < u_i_j <= H
-  K_r_p    the earliest time r knows p, 1..INF (INF = never); a public `in` is known at 0
+  a_r      when the External inputs (every public `in`) arrive at input role r, 1..H
+  K_r_p    the earliest time r knows p, 1..INF (INF = never)
 
 K_r_p is the minimum over r's observations of p (its sends and receptions of messages
-carrying p): `occurs -> K <= time` for each, and `K = INF or K = time of an occurring
-one`. So knowledge is linear in the protocol: one integer per (role, parameter) that
+carrying p, and for a public `in` p the arrival a_r, which always occurs):
+`occurs -> K <= time` for each, and `K = INF or K = time of an occurring one`. So knowledge is linear in the protocol: one integer per (role, parameter) that
 the role's messages mention, not a pairwise ordering of messages.
 
 Sending i by r at t_i needs K_r_p < t_i for each `in` p, K_r_p >= t_i for each
@@ -17,7 +18,7 @@ and, when i binds keys as out, that some such key had no earlier binder.
 
 Events may share a time. Two events of different roles commute, and at one role,
 sends ordered before receptions of the same instant give the same knowledge checks,
-except for two sends by one role that both bind p (`out`/`out`: never both) or one
+(arrivals count as receptions) except for two sends by one role that both bind p (`out`/`out`: never both) or one
 binding p and one with p `nil` (the nil one strictly first). Those pairs are added
 explicitly: the only place the encoding is pairwise, and only within one role and
 one parameter. Hence every model orders into a valid interleaving (see `order`).
@@ -37,6 +38,7 @@ class Encoding:
     rules: Rules
     text: str
     horizon: int
+    arrivals: dict[str, str] = field(default_factory=dict)  # input role -> its arrival time variable
     unsafe: dict[str, str] = field(default_factory=dict)  # parameter -> query literal
     param_ids: dict[str, int] = field(default_factory=dict)
 
@@ -63,7 +65,13 @@ def encode(rules: Rules) -> Encoding:
         for p in (*m.carried, *sorted(m.nils)):
             pid.setdefault(p, len(pid))
     rid = {r: n for n, r in enumerate(rules.roles)}
-    horizon = sum(1 + len(m.recipients) for m in msgs) + 1
+    # observations of p by r: (occurs, time); only where r sends a message mentioning p
+    needed: set[tuple[str, str]] = set()
+    for m in msgs:
+        for p in m.ins | m.outs | m.nils:
+            needed.add((m.sender, p))
+    arrivals = [r for r in rules.input_roles if any((r, p) in needed for p in rules.inputs)]
+    horizon = sum(1 + len(m.recipients) for m in msgs) + len(arrivals) + 1
     inf = horizon + 1
     out: list[str] = []
     add = out.append
@@ -75,13 +83,13 @@ def encode(rules: Rules) -> Encoding:
             add(f"(declare-const v{i}_{j} Bool)(declare-const u{i}_{j} Int)"
                 f"(assert (<= u{i}_{j} {horizon}))(assert (=> v{i}_{j} (and s{i} (< t{i} u{i}_{j}))))")
 
-    # observations of p by r: (occurs, time)
-    needed: set[tuple[str, str]] = set()
-    for m in msgs:
-        for p in m.ins | m.outs | m.nils:
-            if p not in rules.public_ins:
-                needed.add((m.sender, p))
+    for r in arrivals:
+        add(f"(declare-const a{rid[r]} Int)(assert (<= 1 a{rid[r]} {horizon}))")
     obs: dict[tuple[str, str], list[tuple[str, str]]] = {rp: [] for rp in needed}
+    for r in arrivals:
+        for p in rules.inputs:
+            if (r, p) in obs:
+                obs[(r, p)].append(("true", f"a{rid[r]}"))
     for m in msgs:
         for p in m.carried:
             if (m.sender, p) in obs:
@@ -101,14 +109,17 @@ def encode(rules: Rules) -> Encoding:
         add(f"(assert {_or([f'(= {k} {inf})'] + [f'(and {occ} (= {k} {tm}))' for occ, tm in os])})")
 
     def knows_before(r: str, p: str, t: str) -> str:
-        return "true" if p in rules.public_ins else f"(< {kvar(r, p)} {t})"
+        return f"(< {kvar(r, p)} {t})"
 
     def unknown_before(r: str, p: str, t: str) -> str:
-        return "false" if p in rules.public_ins else f"(<= {t} {kvar(r, p)})"
+        return f"(<= {t} {kvar(r, p)})"
 
     # E_r_p: r knows p once every sent message is delivered (a Boolean shortcut for
-    # K_r_p < INF in the stuck query, which propagates far better than the times)
+    # K_r_p < INF in the stuck query, which propagates far better than the times);
+    # every input has arrived by then, so a public `in` is simply known
     for (r, p), os in sorted(obs.items(), key=lambda x: (rid[x[0][0]], pid[x[0][1]])):
+        if p in rules.public_ins:
+            continue
         sources = [f"s{m.index}" for m in msgs if p in m.carried and (m.sender == r or r in m.recipients)]
         add(f"(declare-const E{rid[r]}_{pid[p]} Bool)(assert (= E{rid[r]}_{pid[p]} {_or(sources)}))")
 
@@ -144,7 +155,7 @@ def encode(rules: Rules) -> Encoding:
                 for b in nils_:
                     add(f"(assert (=> (and s{a} s{b}) (< t{b} t{a})))")
 
-    enc = Encoding(rules, "", horizon, param_ids=pid)
+    enc = Encoding(rules, "", horizon, {r: f"a{rid[r]}" for r in arrivals}, param_ids=pid)
 
     # safety: p bound by two roles
     qs = []

@@ -1,8 +1,9 @@
 """Executable reference semantics: enumerate every reachable state of one enactment.
 
-A state is (sent messages, received (message, role) pairs); knowledge follows from it
-(`Rules.knowledge`). From a state, any enabled message may be sent and any sent,
-unreceived message may be received by any of its recipients. The explorer answers
+A state is (sent messages, received (message, role) pairs, roles the External inputs
+have arrived at); knowledge follows from it (`Rules.knowledge`). From a state, any
+enabled message may be sent, any sent, unreceived message may be received by any of
+its recipients, and the inputs may arrive at any input role they have not reached. The explorer answers
 the questions the Z3 back end answers, by brute force, for small protocols (the
 number of states grows exponentially): it is the oracle the property tests compare
 the encoding with, not a production checker.
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from ..bspl.compose import FlatProtocol
 from .rules import Rules
 
-State = tuple[frozenset[int], frozenset[tuple[int, str]]]
+State = tuple[frozenset[int], frozenset[tuple[int, str]], frozenset[str]]
 
 
 @dataclass
@@ -42,13 +43,13 @@ def explore(protocol: FlatProtocol | Rules, max_states: int = 200_000) -> Explor
     rules = protocol if isinstance(protocol, Rules) else Rules(protocol)
     res = Exploration(rules, enactable={m.name: False for m in rules.messages})
     contested = rules.contested()
-    start: State = (frozenset(), frozenset())
+    start: State = (frozenset(), frozenset(), frozenset())
     seen = {start}
     queue = deque([start])
     while queue:
-        sent, received = state = queue.popleft()
+        sent, received, arrived = state = queue.popleft()
         res.states += 1
-        k = rules.knowledge(sent, received)
+        k = rules.knowledge(sent, received, arrived)
         bound = rules.bound(sent)
         for i in sent:
             res.enactable[rules.messages[i].name] = True
@@ -60,10 +61,13 @@ def explore(protocol: FlatProtocol | Rules, max_states: int = 200_000) -> Explor
         successors: list[State] = []
         for m in rules.messages:
             if rules.enabled(m, sent, k[m.sender], bound):
-                successors.append((sent | {m.index}, received))
+                successors.append((sent | {m.index}, received, arrived))
         pending = [(i, r) for i in sent for r in rules.messages[i].recipients if (i, r) not in received]
         for ir in pending:
-            successors.append((sent, received | {ir}))
+            successors.append((sent, received | {ir}, arrived))
+        for r in rules.input_roles:
+            if r not in arrived:
+                successors.append((sent, received, arrived | {r}))
         if not successors and any(p not in bound for p in rules.public_outs):
             res.stuck.append(state)
         for s in successors:
@@ -77,10 +81,11 @@ def explore(protocol: FlatProtocol | Rules, max_states: int = 200_000) -> Explor
 
 
 def path_to(rules: Rules, target: State) -> list[dict]:
-    """One enactment (events) reaching `target`: sends in an enabled order, then receptions."""
-    from .result import receive_event, send_event
+    """One enactment (events) reaching `target`: sends in an enabled order, else
+    receptions and arrivals (greedy: may stop short when a `nil` needs a late input)."""
+    from .result import input_event, receive_event, send_event
 
-    sent, received = target
+    sent, received, arrived = target
     events: list[dict] = []
     done: set[int] = set()
     got: set[tuple[int, str]] = set()
@@ -107,4 +112,11 @@ def path_to(rules: Rules, target: State) -> list[dict]:
                 k[r].update(rules.messages[i].carried)
                 progress = True
                 break
+        if progress:
+            continue
+        for r in sorted(arrived - {e["role"] for e in events if e["kind"] == "input"}):
+            events.append(input_event(rules, r))
+            k[r].update(rules.inputs)
+            progress = True
+            break
     return events

@@ -8,6 +8,8 @@ from .rules import Msg
 
 Event = dict[str, Any]  # {"kind", "message", "role", "sender", "recipients", "params"}
 
+EXTERNAL = "External"  # the implicit role that supplies public `in` parameters (as in bspl)
+
 
 def send_event(m: Msg) -> Event:
     return {"kind": "send", "message": m.name, "role": m.sender, "sender": m.sender,
@@ -17,6 +19,12 @@ def send_event(m: Msg) -> Event:
 def receive_event(m: Msg, role: str) -> Event:
     return {"kind": "receive", "message": m.name, "role": role, "sender": m.sender,
             "recipients": [role], "params": _params(m)}
+
+
+def input_event(rules, role: str) -> Event:
+    """The External inputs (every public `in` parameter) arriving at `role`."""
+    return {"kind": "input", "message": "input", "role": role, "sender": EXTERNAL,
+            "recipients": [role], "params": [f"in {p}" for p in rules.inputs]}
 
 
 def _params(m: Msg) -> list[str]:
@@ -89,6 +97,8 @@ def format_event(e: Event) -> str:
     params = ", ".join(e["params"])
     if e["kind"] == "send":
         return f"{e['sender']} -> {', '.join(e['recipients'])}: {e['message']}[{params}]"
+    if e["kind"] == "input":
+        return f"    {e['role']} receives input [{params}] from {e['sender']}"
     return f"    {e['role']} receives {e['message']} from {e['sender']}"
 
 
@@ -131,16 +141,19 @@ def render_mermaid(events: list[Event], title: str = "", note: str = "") -> str:
     received = {(e["message"], e["role"]) for e in events if e["kind"] == "receive"}
     for e in events:
         label = f"{e['message']}[{', '.join(e['params'])}]"
-        if e["kind"] == "send":
+        if e["kind"] == "input":
+            lines.append(f"    {_mid(e['sender'])}->>{_mid(e['role'])}: {label}")
+        elif e["kind"] == "send":
             for r in e["recipients"]:
                 arrow = "->>" if (e["message"], r) in received else "-)"
                 suffix = "" if (e["message"], r) in received else " (never received)"
                 lines.append(f"    {_mid(e['sender'])}{arrow}{_mid(r)}: {label}{suffix}")
         else:
             lines.append(f"    Note over {_mid(e['role'])}: receives {e['message']}")
-    if note and roles:
-        lines.append(f"    Note over {_mid(roles[0])},{_mid(roles[-1])}: {note}" if len(roles) > 1
-                     else f"    Note over {_mid(roles[0])}: {note}")
+    span = [r for r in roles if r != EXTERNAL] or roles
+    if note and span:
+        lines.append(f"    Note over {_mid(span[0])},{_mid(span[-1])}: {note}" if len(span) > 1
+                     else f"    Note over {_mid(span[0])}: {note}")
     return "\n".join(lines)
 
 

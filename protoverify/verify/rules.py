@@ -4,8 +4,16 @@ One enactment, one instance per message schema (a message can never be sent twic
 a message with an `out` parameter is disabled once its sender knows it, and one with
 none is allowed once, as in bspl). Channels are asynchronous, reliable and unordered.
 
-A role knows parameter p when it sent or received a message carrying p (in or out);
-public `in` parameters are known to every role from the start (the External source).
+A role knows parameter p when it sent or received a message carrying p (in or out),
+or, for a public `in` parameter, once the inputs have arrived at it. Inputs come from
+the enclosing context as in bspl's `verification/paths.py` (`UoD.from_protocol`): an
+implicit External role sends each role one message carrying every public `in`
+parameter, asynchronously and reliably. We model that message's reception as an
+*arrival* event of the role, at an arbitrary time (before or after any of the role's
+other events); every input role receives exactly one. The input roles are the roles
+that send or receive a message mentioning a public `in` parameter (bspl addresses
+every role; the others' arrivals change no enabling, since a role's knowledge is only
+tested on its own messages' parameters). In a quiescent state every input has arrived.
 Role r may send m when r is m's sender, m is unsent, r knows every `in` of m and none
 of its `out`/`nil` parameters, and not every key m binds as `out` is already bound
 (a message binding a key starts a new enactment: bspl's `viable`).
@@ -61,6 +69,16 @@ class Rules:
             for p in m.outs:
                 binders.setdefault(p, []).append(m)
         self.binders: dict[str, tuple[Msg, ...]] = {p: tuple(ms) for p, ms in binders.items()}
+        # the External inputs: every public `in` parameter, delivered in one arrival to
+        # each input role (a role that sends or receives a message mentioning one)
+        self.inputs: tuple[str, ...] = tuple(p for p in flat.ins)
+        mentioned = {r: set() for r in roles}
+        for m in msgs:
+            ps = m.ins | m.outs | m.nils | set(m.carried)
+            for r in (m.sender, *m.recipients):
+                mentioned[r] |= ps
+        self.input_roles: tuple[str, ...] = tuple(
+            r for r in roles if self.inputs and mentioned[r] & self.public_ins)
 
     def contested(self) -> list[str]:
         """Parameters bound as out by messages of two or more roles: the safety candidates."""
@@ -68,9 +86,12 @@ class Rules:
 
     # -- knowledge and enabling on an explicit history ---------------------------------
 
-    def knowledge(self, sent: Iterable[int], received: Iterable[tuple[int, str]]) -> dict[str, set[str]]:
-        """What each role knows after the given sends and receptions."""
-        k = {r: set(self.public_ins) for r in self.roles}
+    def knowledge(self, sent: Iterable[int], received: Iterable[tuple[int, str]],
+                  arrived: Iterable[str] = ()) -> dict[str, set[str]]:
+        """What each role knows after the given sends, receptions and input arrivals."""
+        k: dict[str, set[str]] = {r: set() for r in self.roles}
+        for r in arrived:
+            k[r].update(self.inputs)
         for i in sent:
             m = self.messages[i]
             k[m.sender].update(m.carried)
@@ -110,16 +131,24 @@ class ReplayError(ValueError):
     """A counterexample that is not a valid enactment."""
 
 
-def replay(rules: Rules, events: list[dict]) -> tuple[frozenset[int], frozenset[tuple[int, str]]]:
-    """Check `events` (send/receive dicts as produced by counterexamples) step by step.
+def replay(rules: Rules, events: list[dict]) -> tuple[frozenset[int], frozenset[tuple[int, str]], frozenset[str]]:
+    """Check `events` (send/receive/input dicts as produced by counterexamples) step by step.
 
-    Returns the final (sent, received); raises ReplayError at the first invalid step.
+    Returns the final (sent, received, arrived); raises ReplayError at the first invalid step.
     """
     sent: set[int] = set()
     received: set[tuple[int, str]] = set()
+    arrived: set[str] = set()
     k = rules.knowledge((), ())
     bound: set[str] = set()
     for n, e in enumerate(events):
+        if e["kind"] == "input":
+            r = e["role"]
+            if r not in rules.input_roles or r in arrived:
+                raise ReplayError(f"event {n}: no input arrives at {r} here")
+            arrived.add(r)
+            k[r].update(rules.inputs)
+            continue
         m = rules.by_name.get(e["message"])
         if m is None:
             raise ReplayError(f"event {n}: unknown message {e['message']!r}")
@@ -140,11 +169,11 @@ def replay(rules: Rules, events: list[dict]) -> tuple[frozenset[int], frozenset[
             k[r].update(m.carried)
         else:
             raise ReplayError(f"event {n}: unknown kind {e['kind']!r}")
-    return frozenset(sent), frozenset(received)
+    return frozenset(sent), frozenset(received), frozenset(arrived)
 
 
 def simulate(rules: Rules, seed: int, max_steps: int = 100_000) -> frozenset[int]:
-    """One random maximal enactment (sends and receptions in random order); its sent set.
+    """One random maximal enactment (sends, receptions, arrivals in random order); its sent set.
 
     Used to settle enactability of most messages without the solver: whatever a run
     sends is enactable.
@@ -153,7 +182,7 @@ def simulate(rules: Rules, seed: int, max_steps: int = 100_000) -> frozenset[int
 
     rng = random.Random(seed)
     sent: set[int] = set()
-    pending: list[tuple[int, str]] = []
+    pending: list[tuple[int, str]] = [(-1, r) for r in rules.input_roles]  # -1: input arrival
     k = rules.knowledge((), ())
     bound: set[str] = set()
     for _ in range(max_steps):
@@ -170,5 +199,5 @@ def simulate(rules: Rules, seed: int, max_steps: int = 100_000) -> frozenset[int
             pending.extend((m.index, r) for r in m.recipients)
         else:
             i, r = pending.pop(pick - len(sends))
-            k[r].update(rules.messages[i].carried)
+            k[r].update(rules.messages[i].carried if i >= 0 else rules.inputs)
     return frozenset(sent)

@@ -12,7 +12,7 @@ import z3
 
 from ..bspl.compose import FlatProtocol
 from .encode import Encoding, encode
-from .result import Event, LivenessResult, Report, SafetyResult, receive_event, send_event
+from .result import Event, LivenessResult, Report, SafetyResult, input_event, receive_event, send_event
 from .rules import ReplayError, Rules, replay, simulate
 
 PROPERTIES = ("safety", "liveness", "enactability")
@@ -64,7 +64,9 @@ class Session:
     # -- models to events -------------------------------------------------------------
 
     def events(self, model: z3.ModelRef) -> list[Event]:
-        """The sends and receptions of a model, in an order that is a valid enactment."""
+        """The sends, receptions and input arrivals of a model, in an order that is a valid
+        enactment. An input role without an arrival variable (none of its sends mentions
+        an input) gets its arrival last: it changes no enabling."""
         def val(name: str) -> int:
             return model.eval(z3.Int(name), model_completion=True).as_long()
 
@@ -79,14 +81,18 @@ class Session:
             for j, r in enumerate(m.recipients):
                 if true(f"v{m.index}_{j}"):
                     timed.append((val(f"u{m.index}_{j}"), 1, m.index, receive_event(m, r)))
+        n = len(self.rules.messages)
+        for k, r in enumerate(self.rules.input_roles):
+            var = self.enc.arrivals.get(r)
+            timed.append((val(var) if var else self.enc.horizon + 1, 1, n + k, input_event(self.rules, r)))
         timed.sort(key=lambda x: x[:3])
         return [e for *_, e in timed]
 
 
 def prune_receptions(rules: Rules, events: list[Event], holds) -> list[Event]:
-    """Drop every reception the violation does not need (checked by replay)."""
+    """Drop every reception and input arrival the violation does not need (checked by replay)."""
     kept = list(events)
-    for e in [e for e in events if e["kind"] == "receive"]:
+    for e in [e for e in events if e["kind"] in ("receive", "input")]:
         trial = [x for x in kept if x is not e]
         try:
             state = replay(rules, trial)
@@ -153,8 +159,8 @@ def _liveness(ses: Session, minimize: bool) -> LivenessResult:
         return LivenessResult("live")
     model = ses.minimal_model([q]) if minimize else ses.solver.model()
     events = ses.events(model)
-    sent, received = replay(rules, events)
-    k = rules.knowledge(sent, received)
+    sent, received, arrived = replay(rules, events)
+    k = rules.knowledge(sent, received, arrived)
     bound = rules.bound(sent)
     disabled = {m.name: rules.disabled_reasons(m, sent, k[m.sender], bound)
                 for m in rules.messages if m.index not in sent}

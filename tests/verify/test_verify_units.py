@@ -7,7 +7,7 @@ from bench.families import chain, concurrent_replies, deadlocked_pair, independe
 from protoverify import flatten, load
 from protoverify.verify import render_mermaid, render_text, verify
 from protoverify.verify.explorer import explore
-from protoverify.verify.rules import Rules, replay
+from protoverify.verify.rules import ReplayError, Rules, replay
 
 
 def flat(text: str, name: str | None = None):
@@ -234,7 +234,9 @@ Quote {
     assert r.liveness.verdict == "live" and x.live and all(r.enactable.values())
 
 
-def test_nil_on_public_in_is_never_enabled():
+def test_nil_on_public_in_races_the_input():
+    # the input p reaches A at an arbitrary time (bspl's External message): before it,
+    # start (nil p) is enabled; start binds the key, so go is then disabled: stuck
     text = """
 NilIn {
   roles A, B
@@ -243,4 +245,45 @@ NilIn {
   A -> B: go[out id key, in p, out done]
 }"""
     r, x = both(text)
-    assert r.enactable == x.enactable == {"start": False, "go": True}
+    assert r.enactable == x.enactable == {"start": True, "go": True}
+    assert r.liveness.verdict == "nonlive" and not x.live
+    kinds = [e["kind"] for e in r.liveness.counterexample]
+    assert kinds.count("input") == 2  # in a stuck state every input has arrived
+    assert r.liveness.knowledge["A"] == ["id", "p"]
+
+
+LATE_INPUT = """
+Late Input {
+  roles A, B
+  parameters in id key, in p0, out p2
+  A -> B: m0[in id key, nil p0, out p2]
+  B -> A: m4[in id key, out p2]
+  B -> A: m5[in id key]
+}"""
+
+
+def test_late_external_input_is_unsafe():
+    # tests/fixtures/bspl_divergences/late-external-input.bspl: A learns id from m5
+    # before the inputs reach it, so it may send m0 (nil p0) while B sends m4: bspl agrees
+    r, x = both(LATE_INPUT)
+    assert r.safety.verdict == "unsafe" and r.safety.parameter == "p2" and not x.safe
+    assert r.enactable == x.enactable == {"m0": True, "m4": True, "m5": True}
+    ce = r.safety.counterexample
+    assert [(e["kind"], e["role"]) for e in ce if e["kind"] == "input"] == [("input", "B")]
+    assert "A" not in {e["role"] for e in ce if e["kind"] == "input"}  # A's inputs are late
+    replay(Rules(flat(LATE_INPUT)), ce)
+    text = render_text(r)
+    assert "B receives input [in id, in p0] from External" in text
+    mm = render_mermaid(ce, "t")
+    assert "External->>B: input[in id, in p0]" in mm
+
+
+def test_replay_rejects_a_second_arrival():
+    rules = Rules(flat(LATE_INPUT))
+    ev = {"kind": "input", "message": "input", "role": "A", "sender": "External",
+          "recipients": ["A"], "params": ["in id", "in p0"]}
+    replay(rules, [ev])
+    with pytest.raises(ReplayError):
+        replay(rules, [ev, ev])
+    with pytest.raises(ReplayError):  # A knows neither id nor p0 yet
+        replay(rules, [{"kind": "send", "message": "m0"}])

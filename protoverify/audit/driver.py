@@ -1,0 +1,307 @@
+"""The audit driver: stream every log through the readers and the Monitor.
+
+Memory is bounded by the open enactments (and the findings), not by the size of
+the logs: readers stream, the Monitor retires enactments once they are complete
+and quiescent, and only enactments with findings or left incomplete keep a
+status record (unless `record_enactments=True`, which JUnit needs).
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import orjson
+
+from ..bspl import FlatProtocol, Specification, flatten, load
+from ..monitor.monitor import EnactmentStatus, Monitor
+from ..traces.event import BadRecord, Event, ReadStats
+from .findings import CODES, RANK, SEVERITIES, Finding, finding
+
+
+class AuditInputError(Exception):
+    """The audit cannot start or read an input (exit code 2 in the CLI)."""
+
+
+@dataclass
+class AuditResult:
+    """Findings (iterate over it), summary counts and per-enactment status."""
+
+    findings: list[Finding] = field(default_factory=list)
+    events: int = 0
+    records: int = 0
+    complete: int = 0
+    incomplete: int = 0
+    statuses: list[EnactmentStatus] = field(default_factory=list)
+    by_enactment: Counter = field(default_factory=Counter)
+    sources: list[str] = field(default_factory=list)
+    formats: dict[str, str] = field(default_factory=dict)
+    protocols: list[str] = field(default_factory=list)
+    delivery: str = "send"
+
+    def __iter__(self):
+        return iter(self.findings)
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    @property
+    def enactments(self) -> int:
+        return self.complete + self.incomplete
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(f.severity for f in self.findings)
+        return {s: c.get(s, 0) for s in SEVERITIES}
+
+    def summary(self) -> dict[str, Any]:
+        return {"events": self.events, "records": self.records, "enactments": self.enactments,
+                "complete": self.complete, "incomplete": self.incomplete, "findings": self.counts()}
+
+    def codes(self) -> Counter:
+        return Counter(f.code for f in self.findings)
+
+    def failed(self, fail_on: str = "error") -> bool:
+        """True when some finding is at or above `fail_on` (never: always False)."""
+        if fail_on == "never":
+            return False
+        limit = RANK[fail_on]
+        return any(RANK[f.severity] >= limit for f in self.findings)
+
+
+Progress = Callable[[str, int], None]
+
+
+def _load_spec(spec: Specification | FlatProtocol | str | os.PathLike) -> Specification | FlatProtocol:
+    if isinstance(spec, (Specification, FlatProtocol)):
+        return spec
+    try:
+        return load(Path(spec) if not isinstance(spec, Path) and "{" not in str(spec) else spec)
+    except OSError as e:
+        raise AuditInputError(f"cannot read spec {spec}: {e.strerror or e}") from None
+    except Exception as e:  # BSPLError and syntax errors
+        raise AuditInputError(str(e) if str(spec) in str(e) else f"{spec}: {e}") from None
+
+
+def _checker(checker: Mapping[str, Any] | str | None) -> Mapping[str, Any]:
+    """A checker profile: {"disable": [codes], "severity": {code: level}}, or a JSON file / name in checkers/."""
+    if checker is None:
+        return {}
+    if isinstance(checker, Mapping):
+        prof = checker
+    else:
+        path = Path(checker)
+        if not path.exists():
+            path = Path(__file__).resolve().parents[2] / "checkers" / f"{checker}.json"
+        try:
+            prof = orjson.loads(path.read_bytes())
+        except (OSError, orjson.JSONDecodeError) as e:
+            raise AuditInputError(f"cannot read checker {checker}: {e}") from None
+    for code in list(prof.get("disable", [])) + list(prof.get("severity", {})):
+        if code not in CODES:
+            raise AuditInputError(f"checker names unknown finding code {code!r}")
+    for level in prof.get("severity", {}).values():
+        if level not in SEVERITIES:
+            raise AuditInputError(f"checker severity {level!r} is not one of {', '.join(SEVERITIES)}")
+    return prof
+
+
+_NATIVE_RECEIVE = re.compile(rb'"kind"\s*:\s*"receive"')
+_ENVELOPE_DELIVER = re.compile(rb'"type"\s*:\s*"deliver"')
+
+
+def _has_receipts(path: str, fmt: str) -> bool:
+    """Does this log record receipts? A byte scan, not a parse (cheap on big logs)."""
+    pattern = {"native": _NATIVE_RECEIVE, "envelope": _ENVELOPE_DELIVER}.get(fmt)
+    if pattern is None:  # adapter captures sends only; Ahoy shows one agent's view
+        return False
+    # chunked reads, not mmap: a mapped file's touched pages count in the process's RSS
+    chunk, overlap = 4 << 20, 64
+    tail = b""
+    with open(path, "rb") as f:
+        while True:
+            data = f.read(chunk)
+            if not data:
+                return False
+            buf = tail + data
+            if pattern.search(buf) is not None:
+                return True
+            tail = buf[-overlap:]
+
+
+class _Router:
+    """Routes events to one Monitor per protocol (one, unless the spec has several and none is named)."""
+
+    def __init__(self, spec: Specification | FlatProtocol, protocol: str | None, delivery: str,
+                 on_status: Callable[[EnactmentStatus], None], keep_closed: int) -> None:
+        self.delivery = delivery
+        self.on_status = on_status
+        self.keep_closed = keep_closed
+        self.monitors: dict[str, Monitor] = {}
+        if isinstance(spec, FlatProtocol):
+            self.flat = {spec.name: spec}
+            self.default: str | None = spec.name
+        else:
+            if protocol is not None and spec.get(protocol) is None:
+                raise AuditInputError(f"no protocol named {protocol!r} in {spec.source}; "
+                                      f"it has: {', '.join(spec.names)}")
+            names = [protocol] if protocol else list(spec.names)
+            try:
+                self.flat = {n: flatten(spec, n) for n in names}
+            except Exception as e:
+                raise AuditInputError(f"{spec.source}: {e}") from None
+            self.default = names[0] if len(names) == 1 else None
+
+    def monitor(self, name: str) -> Monitor:
+        m = self.monitors.get(name)
+        if m is None:
+            m = self.monitors[name] = Monitor(self.flat[name], delivery=self.delivery,  # type: ignore[arg-type]
+                                              keep_closed=self.keep_closed, on_status=self.on_status)
+        return m
+
+    def route(self, ev: Event) -> Monitor | None:
+        if self.default is not None:
+            return self.monitor(self.default)
+        proto = ev.protocol or (ev.message.split("/", 1)[0] if ev.message and "/" in ev.message else None)
+        if proto in self.flat:
+            return self.monitor(proto)
+        if ev.message is not None:
+            owners = [n for n, fp in self.flat.items() if fp.message(ev.message) is not None]
+            if len(owners) == 1:
+                return self.monitor(owners[0])
+        return None
+
+    def schema(self, name: str) -> tuple[str, tuple[str, ...]] | None:
+        proto, _, bare = name.rpartition("/")
+        candidates = [self.flat[proto]] if proto in self.flat else list(self.flat.values())
+        for fp in candidates:
+            m = fp.message(name if proto in self.flat else bare)
+            if m is not None:
+                return m.sender, m.recipients
+        return None
+
+
+def _bad_record(bad: BadRecord) -> Finding:
+    code = "REC002" if bad.reason.startswith("missing") and "field" in bad.reason else "REC001"
+    return finding(code, bad.reason, source=bad.source, line=bad.line,
+                   expected=None if code == "REC001" else "every required field (docs/formats.md)")
+
+
+def audit(spec: Specification | FlatProtocol | str | os.PathLike,
+          sources: str | os.PathLike | Sequence[str | os.PathLike | Iterable[Event | BadRecord]],
+          protocol: str | None = None, format: str | None = None,
+          checker: Mapping[str, Any] | str | None = None, delivery: str | None = None,
+          record_enactments: bool = False, keep_closed: int = 10000,
+          progress: Progress | None = None) -> AuditResult:
+    """Audit logs against a BSPL protocol.
+
+    `sources`: paths (format detected per file unless `format` is given), or
+    iterables of already-normalized Events. `delivery`: "send" (recipients learn
+    at send time) or "receive" (only at receipt); by default "receive" when some
+    native/envelope log records receipts. `checker`: a profile disabling codes or
+    changing severities. Raises AuditInputError for an unreadable spec, a missing
+    file or a file that is not a log.
+    """
+    from ..traces.detect import FormatError, detect_format, read  # readers load lazily
+
+    loaded = _load_spec(spec)
+    prof = _checker(checker)
+    if isinstance(sources, (str, os.PathLike)):
+        sources = [sources]
+    plan: list[tuple[str, str | None, Any]] = []
+    for src in sources:
+        if isinstance(src, (str, os.PathLike)):
+            path = os.fspath(src)
+            if not os.path.isfile(path):
+                raise AuditInputError(f"no such log file: {path}")
+            try:
+                fmt = format or detect_format(path)
+            except FormatError as e:
+                raise AuditInputError(f"{path}: {e}") from None
+            except OSError as e:
+                raise AuditInputError(f"cannot read {path}: {e.strerror or e}") from None
+            plan.append((path, fmt, None))
+        else:
+            plan.append(("<events>", None, src))
+    if delivery is None:
+        delivery = "receive" if any(fmt and _has_receipts(p, fmt) for p, fmt, _ in plan) else "send"
+    if delivery not in ("send", "receive"):
+        raise AuditInputError(f"delivery must be 'send' or 'receive', not {delivery!r}")
+
+    result = AuditResult(delivery=delivery)
+    statuses = result.statuses
+
+    def on_status(st: EnactmentStatus) -> None:
+        if st.status == "complete":
+            result.complete += 1
+            if record_enactments or result.by_enactment.get((st.run, st.enactment)):
+                statuses.append(st)
+        else:
+            result.incomplete += 1
+            statuses.append(st)
+
+    router = _Router(loaded, protocol, delivery, on_status, keep_closed)
+    result.protocols = list(router.flat)
+    disabled = frozenset(prof.get("disable", ()))
+    severity = dict(prof.get("severity", {}))
+    out = result.findings
+    per = result.by_enactment
+
+    def emit(fs: list[Finding]) -> None:
+        for f in fs:
+            if f.code in disabled:
+                continue
+            if f.code in severity:
+                f = replace(f, severity=severity[f.code])
+            out.append(f)
+            if f.enactment is not None:
+                per[(f.run, f.enactment)] += 1
+
+    events = 0
+    for path, fmt, items in plan:
+        stats = ReadStats()
+        if items is None:
+            result.sources.append(path)
+            result.formats[path] = fmt or "?"
+            try:
+                if fmt == "native":
+                    from .fastnative import read_native_fast
+                    items = read_native_fast(path, stats)
+                else:
+                    items = read(path, format=fmt, schema=router.schema, stats=stats)
+            except (FormatError, ValueError) as e:
+                raise AuditInputError(f"{path}: {e}") from None
+        route = router.route if router.default is None else None
+        single = router.monitor(router.default) if router.default is not None else None
+        try:
+            for it in items:
+                if type(it) is not BadRecord:
+                    events += 1
+                    mon = single if single is not None else route(it)  # type: ignore[misc]
+                    if mon is None:
+                        emit([finding("REC003", f"message {it.message!r} is in none of the protocols "
+                                      f"{', '.join(router.flat)}", source=it.source, line=it.line,
+                                      run=it.run, message=it.message, role=it.sender, agent=it.agent,
+                                      expected="a message of " + ", ".join(router.flat))])
+                        continue
+                    fs = mon.apply(it)
+                    if fs:
+                        emit(fs)
+                    if progress is not None and not events % 50000:
+                        progress(path, events)
+                else:
+                    emit([_bad_record(it)])
+        except OSError as e:
+            raise AuditInputError(f"cannot read {path}: {e.strerror or e}") from None
+        result.records += stats.lines
+        if progress is not None:
+            progress(path, events)
+    for mon in router.monitors.values():
+        emit(mon.finish())
+    # statuses of complete enactments that got findings after they were recorded as complete
+    if not record_enactments:
+        statuses[:] = [s for s in statuses if s.status != "complete" or per.get((s.run, s.enactment))]
+    result.events = events
+    return result

@@ -1,0 +1,102 @@
+"""`protoverify audit --spec SPEC LOGS…`: check recorded enactments against a protocol."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from ..cli import cli, echo
+
+AUDIT_EXIT_CODES = """\b
+Exit codes:
+  0  no finding at or above --fail-on
+  1  some finding at or above --fail-on
+  2  usage or input error (unreadable spec, bad option, missing or
+     unrecognised log file)
+
+\b
+Finding codes (docs/auditing.md): REC record, ROL role, CAU causality,
+INT integrity, DUP duplication, DEL delivery, CMP completion,
+DEC LLM decision, POL policy."""
+
+
+class _Progress:
+    """A rich progress display on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> "_Progress":
+        err = sys.stderr
+        if hasattr(err, "isatty") and err.isatty():
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            self.bar = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                TextColumn("{task.completed:,} events"), TimeElapsedColumn(),
+                                console=Console(file=err), transient=True)
+            self.bar.start()
+        return self
+
+    def __call__(self, path: str, events: int) -> None:
+        if self.bar is None:
+            return
+        task = self.tasks.get(path)
+        if task is None:
+            task = self.tasks[path] = self.bar.add_task(os.path.basename(path), total=None)
+        self.bar.update(task, completed=events)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@cli.command(epilog=AUDIT_EXIT_CODES)
+@click.argument("logs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--spec", "spec", required=True, type=click.Path(dir_okay=False),
+              help="BSPL file holding the protocol.")
+@click.option("--protocol", default=None, help="Protocol to audit against (default: the only one, "
+              "or route each message by its protocol).")
+@click.option("--format-in", "format_in", default="auto", show_default=True,
+              type=click.Choice(["auto", "native", "envelope", "ahoy", "ahoy-json", "adapter"]),
+              help="Log format (auto: detect per file from its content).")
+@click.option("--format", "fmt", default="text", show_default=True,
+              type=click.Choice(["text", "json", "junit", "sarif"]), help="Report format.")
+@click.option("--output", "-o", "output", default=None, type=click.Path(dir_okay=False),
+              help="Write the report to FILE instead of standard output.")
+@click.option("--fail-on", "fail_on", default="error", show_default=True,
+              type=click.Choice(["error", "warning", "info", "never"]),
+              help="Lowest severity that makes the exit code 1.")
+@click.option("--delivery", default="auto", show_default=True, type=click.Choice(["auto", "send", "receive"]),
+              help="When recipients learn: at send, at receive, or auto (receive if a log records receipts).")
+@click.option("--checker", default=None, help="Checker profile (JSON file or name in checkers/).")
+def audit(logs: tuple[str, ...], spec: str, protocol: str | None, format_in: str, fmt: str,
+          output: str | None, fail_on: str, delivery: str, checker: str | None) -> None:
+    """Audit the recorded enactments in LOGS against the protocol in --spec."""
+    from ..audit.driver import AuditInputError, audit as run_audit
+    from ..report import render
+
+    try:
+        with _Progress() as progress:
+            result = run_audit(spec, list(logs), protocol=protocol,
+                               format=None if format_in == "auto" else format_in, checker=checker,
+                               delivery=None if delivery == "auto" else delivery,
+                               record_enactments=fmt == "junit", progress=progress)
+    except AuditInputError as e:
+        echo(f"Error: {e}", err=True)
+        raise SystemExit(2)
+    text = render(result, fmt)
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(text if text.endswith("\n") else text + "\n")
+        except OSError as e:
+            echo(f"Error: cannot write {output}: {e.strerror or e}", err=True)
+            raise SystemExit(2)
+        c = result.counts()
+        echo(f"{output}: {c['error']} errors, {c['warning']} warnings, {c['info']} notes", err=True)
+    else:
+        echo(text.rstrip("\n"))
+    raise SystemExit(1 if result.failed(fail_on) else 0)

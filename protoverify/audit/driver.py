@@ -171,7 +171,29 @@ class _Router:
             owners = [n for n, fp in self.flat.items() if fp.message(ev.message) is not None]
             if len(owners) == 1:
                 return self.monitor(owners[0])
+        if ev.kind == "decision" and ev.message is None:
+            return self.monitor(self._decision_protocol(ev))
         return None
+
+    def _decision_protocol(self, ev: Event) -> str:
+        """The protocol of an LLM decision that chose nothing (declined, unanswered, cut off).
+
+        Its checks (DEC001/2/5/6) need no enactment, so it must never be lost as an
+        "unknown message": it goes to the protocol of its role, else of its first offered
+        option, else to the first protocol of the spec.
+        """
+        d = ev.decision or {}
+        role = d.get("role") or ev.sender
+        if role is not None:
+            owners = [n for n, fp in self.flat.items() if role in fp.roles]
+            if len(owners) == 1:
+                return owners[0]
+        for o in d.get("options") or ():
+            msg = str(o.get("message") or "")
+            proto = msg.split("/", 1)[0] if "/" in msg else None
+            if proto in self.flat:
+                return proto
+        return next(iter(self.flat))
 
     def schema(self, name: str) -> tuple[str, tuple[str, ...]] | None:
         proto, _, bare = name.rpartition("/")

@@ -503,6 +503,16 @@ class Monitor:
             # written from one agent's view, e.g. Ahoy) stands for that send.
             seen = self._get(ev.run, rule, b, ev, False)
             if seen is None or rule.name not in seen.sent:
+                if seen is not None and ev.sender in self.roles:
+                    # The sender is not the logging agent: it may have learnt an `in`
+                    # parameter from messages between other roles, which this log cannot
+                    # show. A value already bound in the enactment, and carried unchanged,
+                    # counts as known; an unbound one is still a CAU001.
+                    know = seen.know.setdefault(ev.sender, set())
+                    for p in rule.ins:
+                        if p not in know and p in seen.values and b.get(p, _MISSING) == seen.values[p] \
+                                and seen.knows(ev.sender, p) is None:
+                            know.add(p)
                 return self._send(SimpleNamespace(kind="send", message=ev.message, sender=ev.sender,
                                                   recipients=ev.recipients, bindings=b, source=ev.source,
                                                   line=ev.line, run=ev.run, agent=None,
@@ -641,6 +651,13 @@ class Monitor:
                                      expected="fill only: " + (", ".join(fill) or "nothing"), **where))
         if rule is not None and role in self.roles:
             keys = {k: bound[k] for k in rule.keys if k in bound}
+            if not rule.in_keys <= keys.keys():
+                # The option does not say which enactment (its BOUND values are missing,
+                # e.g. an extraction that dropped them): it was enabled if it is enabled
+                # for the role in some open enactment of the run.
+                if rule.in_keys and any(rule.qname in {e.message for e in self._enabled_in(c, role)}
+                                        for c in self.open.values() if c.run == ev.run):
+                    return found
             ctx = self.context(ev.run, keys) if len(keys) == len(rule.keys) else None
             en = self.enabled(ev.run, ctx if ctx is not None else (keys or None), role)
             names = {e.message for e in en}

@@ -120,6 +120,10 @@ def _extracted(doc: dict, path: str, text: str, schema: Schema | None) -> Iterat
         raw = ev.get("llm_reasoning")
         parsed = extract_reply(raw)[0] if isinstance(raw, str) else None
         reply = {"choice": ev.get("llm_choice"), "params": ev.get("llm_choice_params") or {}}
+        if parsed is None and ev.get("llm_choice") is not None:
+            # The extraction cuts `llm_reasoning` (the fenced reply loses its closing
+            # brace), but its `llm_choice` is what the harness parsed from the full reply.
+            parsed = reply
         choice, params, error, chosen = check_choice(reply, options)
         protocol = chosen["message"].split("/", 1)[0] if chosen and "/" in str(chosen["message"]) else None
         yield Event(kind="decision", message=chosen["message"] if chosen else None, protocol=protocol,

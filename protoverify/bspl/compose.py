@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .diagnostics import Diagnostic
-from .model import MESSAGE_ADORNMENTS, Parameter, Protocol, Reference, Span, Specification
+from .model import MESSAGE_ADORNMENTS, Adorned, Parameter, Protocol, Reference, Span, Specification
 from .parser import BSPLError
 
 
@@ -60,7 +60,7 @@ class FlatMessage:
 
 
 @dataclass(frozen=True)
-class FlatProtocol:
+class FlatProtocol(Adorned):
     """A protocol with its references resolved: what one enactment can do."""
 
     name: str
@@ -87,18 +87,6 @@ class FlatProtocol:
 
     def adorned(self, adornment: str) -> tuple[str, ...]:
         return tuple(p.name for p in self.public if p.adornment == adornment)
-
-    @property
-    def ins(self) -> tuple[str, ...]:
-        return self.adorned("in")
-
-    @property
-    def outs(self) -> tuple[str, ...]:
-        return self.adorned("out")
-
-    @property
-    def nils(self) -> tuple[str, ...]:
-        return self.adorned("nil")
 
     @cached_property
     def parameters(self) -> tuple[str, ...]:

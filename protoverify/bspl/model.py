@@ -44,20 +44,10 @@ class Role:
     span: Span | None = _span()
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
-    """`sender -> recipients: name[parameters]` as written."""
+class Adorned:
+    """`ins`/`outs`/`nils` for classes that define `adorned(adornment)` (which parameters count)."""
 
-    name: str
-    sender: str
-    recipients: tuple[str, ...]
-    parameters: tuple[Parameter, ...] = ()
-    span: Span | None = _span()
-    sender_span: Span | None = _span()
-    recipient_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
-
-    def adorned(self, adornment: str) -> tuple[str, ...]:
-        return tuple(p.name for p in self.parameters if p.adornment == adornment)
+    __slots__ = ()
 
     @property
     def ins(self) -> tuple[str, ...]:
@@ -70,6 +60,22 @@ class Message:
     @property
     def nils(self) -> tuple[str, ...]:
         return self.adorned("nil")
+
+
+@dataclass(frozen=True, slots=True)
+class Message(Adorned):
+    """`sender -> recipients: name[parameters]` as written."""
+
+    name: str
+    sender: str
+    recipients: tuple[str, ...]
+    parameters: tuple[Parameter, ...] = ()
+    span: Span | None = _span()
+    sender_span: Span | None = _span()
+    recipient_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
+
+    def adorned(self, adornment: str) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters if p.adornment == adornment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +93,7 @@ class Reference:
 
 
 @dataclass(frozen=True, slots=True)
-class Protocol:
+class Protocol(Adorned):
     name: str
     roles: tuple[Role, ...]
     public: tuple[Parameter, ...]

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import orjson
 
-from ._common import Item, Schema, lookup_roles, show
+from ._common import Item, Schema, account, lookup_roles, show
 from ._pyrepr import ReprError
 from .ahoy import _ts, check_choice, display_value, extract_reply, parse_send
 from .event import BadRecord, Event, ReadStats
@@ -167,13 +167,5 @@ def read_ahoy_json(path: str, schema: Schema | None = None,
         else:
             keys = sorted(doc)[:8] if isinstance(doc, dict) else type(doc).__name__
             items = [BadRecord(path, 1, f"JSON document without protocol_messages or decision_events ({keys})")]
-    n_ev = sum(isinstance(i, Event) for i in items)
-    stats.events += n_ev
-    stats.bad += len(items) - n_ev
-    if n_ev:
-        stats.event_lines += nlines
-    elif items:
-        stats.bad_lines += nlines
-    else:
-        stats.irrelevant += nlines
+    account(stats, items, nlines)
     yield from items

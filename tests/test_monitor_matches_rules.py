@@ -6,9 +6,7 @@
     same history (sends and receptions so far).
 (b) Every complete, quiescent, safe state the explorer's search reaches (an enactment with
     every public `out` bound and every message received) replays through the Monitor, along
-    the search's own path to it, with no error finding and no completion finding.
-    (`explorer.path_to` is greedy and can stop short of such a state, e.g. when sending
-    one message first would make another's `nil` parameter known; hence the BFS parents.)
+    the explorer's own (shortest) path to it, with no error finding and no completion finding.
 
 Public `in` parameters are excluded (`assume`): the verifier models them as arriving
 asynchronously from an implicit External role, while the Monitor expects the enclosing
@@ -18,7 +16,6 @@ deliberate difference of scope, not of rules.
 from __future__ import annotations
 
 import random
-from collections import deque
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -27,6 +24,7 @@ from hypothesis import strategies as st
 from protoverify.monitor.monitor import Monitor
 from protoverify.monitor.simulate import Simulator
 from protoverify.traces.event import Event
+from protoverify.verify.explorer import explore, path_to
 from protoverify.verify.rules import Rules
 from tests.strategies import flat_protocols
 
@@ -88,36 +86,19 @@ def test_monitor_enabled_equals_rules_enabled(flat, seed):
 
 
 def _complete_runs(rules: Rules, limit: int) -> list[list[dict]]:
-    """Runs to reachable states (BFS over the same successors as explorer.explore) that are
-    complete (every public out bound), quiescent (every message received) and safe (no
-    parameter bound by two roles: those are the explorer's unsafe states, which the Monitor
-    rightly flags INT001)."""
-    from protoverify.verify.result import receive_event, send_event
-
-    start = (frozenset(), frozenset(), frozenset())
-    parent: dict = {start: None}
-    queue, found = deque([start]), []
-    while queue and len(parent) < 20_000:
-        sent, received, arrived = state = queue.popleft()
-        k = rules.knowledge(sent, received, arrived)
+    """Runs (explorer's breadth-first paths) to reachable states that are complete (every
+    public out bound), quiescent (every message received) and safe (no parameter bound by
+    two roles: those are the explorer's unsafe states, which the Monitor rightly flags INT001)."""
+    res = explore(rules, max_states=20_000)
+    found = []
+    for sent, received, arrived in res.parents:
         bound = rules.bound(sent)
         pending = [(i, r) for i in sent for r in rules.messages[i].recipients if (i, r) not in received]
         if not pending and all(p in bound for p in rules.public_outs) and all(
                 len({m.sender for m in ms if m.index in sent}) <= 1 for ms in rules.binders.values()):
-            events, s = [], state
-            while parent[s] is not None:
-                s, e = parent[s]
-                events.append(e)
-            found.append(events[::-1])
+            found.append(path_to(res, (sent, received, arrived)))
             if len(found) >= limit:
                 break
-        nxt = [((sent | {m.index}, received, arrived), send_event(m)) for m in rules.messages
-               if rules.enabled(m, sent, k[m.sender], bound)]
-        nxt += [((sent, received | {(i, r)}, arrived), receive_event(rules.messages[i], r)) for i, r in pending]
-        for s, e in nxt:
-            if s not in parent:
-                parent[s] = (state, e)
-                queue.append(s)
     return found
 
 

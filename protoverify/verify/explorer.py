@@ -28,6 +28,8 @@ class Exploration:
     stuck: list[State] = field(default_factory=list)  # quiescent, incomplete states
     complete: bool = False
     truncated: bool = False
+    # state -> (predecessor, step): steps are ("send", i), ("receive", (i, r)), ("input", r)
+    parents: dict[State, tuple[State, tuple]] = field(default_factory=dict, repr=False)
 
     @property
     def safe(self) -> bool:
@@ -44,7 +46,8 @@ def explore(protocol: FlatProtocol | Rules, max_states: int = 200_000) -> Explor
     res = Exploration(rules, enactable={m.name: False for m in rules.messages})
     contested = rules.contested()
     start: State = (frozenset(), frozenset(), frozenset())
-    seen = {start}
+    seen = res.parents
+    seen[start] = (start, ())
     queue = deque([start])
     while queue:
         sent, received, arrived = state = queue.popleft()
@@ -58,65 +61,50 @@ def explore(protocol: FlatProtocol | Rules, max_states: int = 200_000) -> Explor
                 res.unsafe[p] = state
         if all(p in bound for p in rules.public_outs):
             res.complete = True
-        successors: list[State] = []
+        successors: list[tuple[State, tuple]] = []
         for m in rules.messages:
             if rules.enabled(m, sent, k[m.sender], bound):
-                successors.append((sent | {m.index}, received, arrived))
+                successors.append(((sent | {m.index}, received, arrived), ("send", m.index)))
         pending = [(i, r) for i in sent for r in rules.messages[i].recipients if (i, r) not in received]
         for ir in pending:
-            successors.append((sent, received | {ir}, arrived))
+            successors.append(((sent, received | {ir}, arrived), ("receive", ir)))
         for r in rules.input_roles:
             if r not in arrived:
-                successors.append((sent, received, arrived | {r}))
+                successors.append(((sent, received, arrived | {r}), ("input", r)))
         if not successors and any(p not in bound for p in rules.public_outs):
             res.stuck.append(state)
-        for s in successors:
+        for s, step in successors:
             if s not in seen:
                 if len(seen) >= max_states:
                     res.truncated = True
                     return res
-                seen.add(s)
+                seen[s] = (state, step)
                 queue.append(s)
     return res
 
 
-def path_to(rules: Rules, target: State) -> list[dict]:
-    """One enactment (events) reaching `target`: sends in an enabled order, else
-    receptions and arrivals (greedy: may stop short when a `nil` needs a late input)."""
+def path_to(res: Exploration, target: State) -> list[dict]:
+    """A shortest enactment (events) from the empty state to `target`, which `explore`
+    must have reached: read back along the breadth-first search's parent links."""
     from .result import input_event, receive_event, send_event
 
-    sent, received, arrived = target
-    events: list[dict] = []
-    done: set[int] = set()
-    got: set[tuple[int, str]] = set()
-    k = rules.knowledge((), ())
-    bound: set[str] = set()
-    progress = True
-    while progress:
-        progress = False
-        for i in sorted(sent - done):
-            m = rules.messages[i]
-            if rules.enabled(m, done, k[m.sender], bound):
-                events.append(send_event(m))
-                done.add(i)
-                k[m.sender].update(m.carried)
-                bound |= m.outs
-                progress = True
-                break
-        if progress:
-            continue
-        for i, r in sorted(received - got):
-            if i in done:
-                events.append(receive_event(rules.messages[i], r))
-                got.add((i, r))
-                k[r].update(rules.messages[i].carried)
-                progress = True
-                break
-        if progress:
-            continue
-        for r in sorted(arrived - {e["role"] for e in events if e["kind"] == "input"}):
-            events.append(input_event(rules, r))
-            k[r].update(rules.inputs)
-            progress = True
+    rules = res.rules
+    if target not in res.parents:
+        raise KeyError("target state was not reached by this exploration")
+    steps: list[tuple] = []
+    state = target
+    while True:
+        prev, step = res.parents[state]
+        if not step:
             break
+        steps.append(step)
+        state = prev
+    events: list[dict] = []
+    for kind, what in reversed(steps):
+        if kind == "send":
+            events.append(send_event(rules.messages[what]))
+        elif kind == "receive":
+            events.append(receive_event(rules.messages[what[0]], what[1]))
+        else:
+            events.append(input_event(rules, what))
     return events

@@ -1,0 +1,165 @@
+"""The audit's fast native reader yields what `read_native` yields, line for line.
+
+It decodes valid lines with msgspec and everything else through the reader's own
+orjson path, so these tests aim at the seam: values msgspec and orjson read
+differently, shapes msgspec refuses, line splitting across chunks, over-long
+and unterminated lines, and random damage to a real log.
+"""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from protoverify.audit import fastnative
+from protoverify.traces import BadRecord, ReadStats, read_native
+from protoverify.traces import _common
+
+TRACES = Path(__file__).resolve().parents[2] / "traces"
+GOOD = (TRACES / "native_good.jsonl").read_bytes()
+
+_FIELDS = ("kind", "protocol", "message", "sender", "recipients", "bindings", "source", "line", "seq",
+           "ts", "run", "agent", "id", "reason", "decision")
+
+
+def _shape(it: Any) -> tuple:
+    if isinstance(it, BadRecord):
+        return ("bad", it.source, it.line, it.reason, it.text)
+    # a message event's `decision` is never read (the Monitor reads it on decision events only)
+    vals = tuple(getattr(it, f) if f != "decision" or it.kind == "decision" else None for f in _FIELDS)
+    # compare values with their types: 1 == 1.0 == True must not hide a difference
+    return ("event",) + tuple((type(v).__name__, repr(v)) for v in vals)
+
+
+def _both(data: bytes) -> tuple[list, list, ReadStats, ReadStats]:
+    with tempfile.TemporaryDirectory() as d:
+        path = str(Path(d) / "log.jsonl")
+        Path(path).write_bytes(data)
+        s1, s2 = ReadStats(), ReadStats()
+        want = [_shape(i) for i in read_native(path, stats=s1)]
+        got = [_shape(i) for i in fastnative.read_native_fast(path, s2)]
+    return want, got, s1, s2
+
+
+def _assert_same(data: bytes) -> None:
+    want, got, s1, s2 = _both(data)
+    assert got == want
+    assert s2 == s1
+
+
+_BASE = {"kind": "send", "message": "Purchase/rfq", "sender": "Buyer", "recipients": ["Seller"],
+         "bindings": {"orderID": "o1", "item": "x"}}
+
+
+def _line(**over: Any) -> bytes:
+    obj = dict(_BASE)
+    for k, v in over.items():
+        if v is _DROP:
+            obj.pop(k, None)
+        else:
+            obj[k] = v
+    return orjson.dumps(obj)
+
+
+_DROP = object()
+
+EDGE_LINES = [
+    _line(),
+    _line(seq=3, ts=5, run="r", agent="a", id="i", reason="why", protocol="Purchase"),
+    _line(ts=1.5, seq=None, run=None),
+    _line(message="rfq"), _line(message="rfq", protocol="Purchase"),
+    _line(kind="receive"), _line(kind="reject", reason="full"), _line(kind="drop"),
+    _line(kind="decision", decision={"choice": None}), _line(kind="bogus"), _line(kind=_DROP),
+    _line(seq=True), _line(seq="1"), _line(ts=True), _line(ts="now"), _line(run=1), _line(protocol=3),
+    _line(decision={"x": 1}), _line(decision=[1]),
+    _line(recipients=None), _line(recipients=[]), _line(recipients=["A", 1]), _line(recipients="Seller"),
+    _line(bindings=None), _line(bindings=[]), _line(message=None), _line(sender=5),
+    _line(bindings={"orderID": [1, 2], "item": {"a": None}}),
+    _line(note="extra field"), _line(**{"(reader) line": 7, "(reader) source": "x"}),
+    _line(**{"(reader) line": "seven"}),
+    b'{"kind":"send","kind":"receive","message":"m","sender":"s","recipients":[],"bindings":{}}',
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{},"seq":"x","seq":1}',
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{"a":1,"a":"two"}}',
+    # integers at and beyond 64 bits (orjson: int up to 2**64-1, then float)
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{"a":9223372036854775807}}',
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{"a":9223372036854775808}}',
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{"a":18446744073709551616}}',
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{"a":-9223372036854775809}}',
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{"a":[123456789012345678901234]}}',
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{},"seq":123456789012345678901234}',
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{},"ts":123456789012345678901234}',
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{"a":1e400}}',
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{"a":1e-400,"b":-0,"c":-0.0}}',
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{"a":0.30000000000000004}}',
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{"a":"\\ud800"}}',
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{"a":"\\u0000\\n\\"\\u00e9"}}',
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{"a":"\xff"}}',
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{"a":NaN}}',
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{"a":1,}}',
+    b'\xef\xbb\xbf' + _line(), _line() + b"\r", b"  " + _line() + b" \t",
+    b'{"kind":"send","message":"m","sender":"s","recipients":[],"bindings":{"a":' + b"[" * 2000 + b"]" * 2000
+    + b"}}",
+    b"", b"   ", b"\r", b"[1, 2]", b'"text"', b"null", b"{", b"not json",
+]
+
+
+def test_edge_lines_one_by_one() -> None:
+    for line in EDGE_LINES:
+        _assert_same(line + b"\n")
+        _assert_same(line)  # as an unterminated last line
+
+
+def test_edge_lines_together() -> None:
+    _assert_same(b"\n".join(EDGE_LINES) + b"\n")
+    _assert_same(b"\n".join(EDGE_LINES))
+
+
+def test_real_native_logs() -> None:
+    for name in ("native_good.jsonl", "native_bad.jsonl"):
+        _assert_same((TRACES / name).read_bytes())
+
+
+def test_lines_across_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fastnative, "_CHUNK", 37)
+    _assert_same(b"\n".join(EDGE_LINES) + b"\n")
+    _assert_same(GOOD)
+
+
+@pytest.mark.parametrize("chunk", [16, 64, 1 << 20])
+def test_over_long_lines(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    monkeypatch.setattr(fastnative, "_CHUNK", chunk)
+    monkeypatch.setattr(fastnative, "MAX_LINE", 120)
+    monkeypatch.setattr(_common, "MAX_LINE", 120)
+    long = _line(bindings={"orderID": "o" * 200, "item": "x"})
+    exact = _line(bindings={"orderID": "o1", "item": "x" * 70})
+    for data in (long + b"\n" + _line() + b"\n", _line() + b"\n" + long, long,
+                 exact[:119] + b"\n" + exact[:120] + b"\n" + exact[:121] + b"\n" + _line(),
+                 b"x" * 119, b"x" * 120, b"x" * 500 + b"\n\n" + b"y" * 130):
+        _assert_same(data)
+
+
+def _mutate(data: bytes, ops: list[tuple[int, int, int]]) -> bytes:
+    buf = bytearray(data)
+    for op, pos, val in ops:
+        if not buf:
+            buf.extend(b"{")
+        i = pos % len(buf)
+        if op == 0:
+            buf[i] = val
+        elif op == 1:
+            buf.insert(i, val)
+        elif op == 2:
+            del buf[i]
+        else:
+            del buf[i:]
+    return bytes(buf)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 10_000), st.integers(0, 255)), max_size=12))
+def test_mutated_native_log(ops: list[tuple[int, int, int]]) -> None:
+    _assert_same(_mutate(GOOD, ops))

@@ -18,6 +18,7 @@ from hypothesis import given, settings, strategies as st
 from protoverify.audit import fastnative
 from protoverify.traces import BadRecord, ReadStats, read_native
 from protoverify.traces import _common
+from tests.faults import damage_ops, mutate
 
 TRACES = Path(__file__).resolve().parents[2] / "traces"
 GOOD = (TRACES / "native_good.jsonl").read_bytes()
@@ -142,24 +143,7 @@ def test_over_long_lines(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
         _assert_same(data)
 
 
-def _mutate(data: bytes, ops: list[tuple[int, int, int]]) -> bytes:
-    buf = bytearray(data)
-    for op, pos, val in ops:
-        if not buf:
-            buf.extend(b"{")
-        i = pos % len(buf)
-        if op == 0:
-            buf[i] = val
-        elif op == 1:
-            buf.insert(i, val)
-        elif op == 2:
-            del buf[i]
-        else:
-            del buf[i:]
-    return bytes(buf)
-
-
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 10_000), st.integers(0, 255)), max_size=12))
+@given(damage_ops)
 def test_mutated_native_log(ops: list[tuple[int, int, int]]) -> None:
-    _assert_same(_mutate(GOOD, ops))
+    _assert_same(mutate(GOOD, ops))

@@ -4,40 +4,19 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
 
 from tracehelp import TRACES
 from protoverify.traces import BadRecord, Event, ReadStats, read_native
+from tests.faults import damage_ops, mutate
 
 GOOD = (TRACES / "native_good.jsonl").read_bytes()
 
 
-def _mutate(data: bytes, ops: list[tuple[int, int, int]]) -> bytes:
-    buf = bytearray(data)
-    for op, pos, val in ops:
-        if not buf:
-            buf.extend(b"{")
-        i = pos % len(buf)
-        if op == 0:
-            buf[i] = val
-        elif op == 1:
-            buf.insert(i, val)
-        elif op == 2:
-            del buf[i]
-        elif op == 3:  # truncate
-            del buf[i:]
-        else:  # duplicate or drop a line
-            lines = bytes(buf).split(b"\n")
-            j = pos % len(lines)
-            lines.insert(j, lines[j]) if val % 2 else lines.pop(j)
-            buf = bytearray(b"\n".join(lines))
-    return bytes(buf)
-
-
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 10_000), st.integers(0, 255)), max_size=12))
+@given(damage_ops)
 def test_mutated_native_log(ops: list[tuple[int, int, int]]) -> None:
-    data = _mutate(GOOD, ops)
+    data = mutate(GOOD, ops)
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "m.jsonl"
         path.write_bytes(data)

@@ -512,12 +512,9 @@ class Monitor:
                         prev.pending[r] += 1
                         ctx.pending += 1
             else:
-                diff = [p for p in sorted(set(b) | set(prev.bindings))
-                        if prev.bindings.get(p, _MISSING) != b.get(p, _MISSING)]
-                found.append(finding("DUP002", f"{rule.name} sent again with different "
-                                     + ", ".join(f"{p}={_show(b.get(p))}" for p in diff)
-                                     + f" (first at line {prev.line})",
-                                     expected=", ".join(f"{p}={_show(prev.bindings.get(p))}" for p in diff),
+                now, before = _differences(prev.bindings, b)
+                found.append(finding("DUP002", f"{rule.name} sent again with different {now}"
+                                     f" (first at line {prev.line})", expected=before,
                                      **_where(ev, ctx.label, rule.qname, sender)))
             return found
         know = ctx.know.get(sender)
@@ -636,12 +633,9 @@ class Monitor:
                                  **_where(ev, ctx.label, rule.qname, role)))
         else:
             if not _same(sent.bindings, b):
-                diff = [p for p in sorted(set(b) | set(sent.bindings))
-                        if sent.bindings.get(p, _MISSING) != b.get(p, _MISSING)]
-                found.append(finding("DEL005", f"received {rule.name} with "
-                                     + ", ".join(f"{p}={_show(b.get(p))}" for p in diff)
-                                     + f" but line {sent.line} sent other values",
-                                     expected=", ".join(f"{p}={_show(sent.bindings.get(p))}" for p in diff),
+                now, before = _differences(sent.bindings, b)
+                found.append(finding("DEL005", f"received {rule.name} with {now}"
+                                     f" but line {sent.line} sent other values", expected=before,
                                      **_where(ev, ctx.label, rule.qname, role)))
             for r in recips:
                 if r not in rule.recip_set:
@@ -868,6 +862,13 @@ class Monitor:
                 self.on_status(EnactmentStatus(ctx.run, ctx.label, status, ctx.source, ctx.first_line,
                                                ctx.last_line, ctx.events, missing))
         return found
+
+
+def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, str]:
+    """The parameters whose values differ, shown as `p=v, …` with the new and the old values."""
+    diff = [p for p in sorted(set(new) | set(old)) if old.get(p, _MISSING) != new.get(p, _MISSING)]
+    return (", ".join(f"{p}={_show(new.get(p))}" for p in diff),
+            ", ".join(f"{p}={_show(old.get(p))}" for p in diff))
 
 
 def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:

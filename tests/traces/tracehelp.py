@@ -3,18 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+from tests.conftest import REPO, corpus_path
 
-REPO = Path(__file__).resolve().parents[2]
 TRACES = REPO / "traces"
 
 
 def corpus_dir() -> Path:
     """../shared/corpus next to the repo root (where CI puts it), or skip."""
-    path = REPO.parent / "shared" / "corpus"
-    if not path.is_dir():
-        pytest.skip(f"real-log corpus not found at {path} (CI provides it at ../shared/corpus)")
-    return path
+    return corpus_path()
 
 
 def line_count(path: Path) -> int:

@@ -33,9 +33,10 @@ sys.path.insert(0, str(TESTS))
 if str(TESTS.parent) not in sys.path:  # run as a script: make the repo importable
     sys.path.insert(1, str(TESTS.parent))
 import oracle  # noqa: E402
+from tests.conftest import CORPUS  # noqa: E402
 
 REPO = oracle.REPO_ROOT
-SHARED_AHOY = REPO.parent / "shared" / "corpus" / "ahoy" / "protocols"
+SHARED_AHOY = CORPUS / "ahoy" / "protocols"
 QUIRKS = REPO / "tests" / "fixtures" / "bspl_quirks"
 DIVERGENCES = REPO / "tests" / "fixtures" / "bspl_divergences"
 

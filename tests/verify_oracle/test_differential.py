@@ -473,6 +473,8 @@ def test_known_divergence_fixture(div: Divergence) -> None:
 
 
 if __name__ == "__main__":  # python tests/verify_oracle/test_differential.py FILE.bspl
+    if len(sys.argv) != 2:
+        sys.exit("usage: python tests/verify_oracle/test_differential.py FILE.bspl  (shrinks a disagreement)")
     src = Path(sys.argv[1]).read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory() as d:
         small, row = minimise(src, Path(d))

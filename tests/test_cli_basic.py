@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from protoverify.cli import main
-from tests.conftest import SPECS
+from tests.helpers.paths import SPECS
 
 
 def run(*args: str) -> tuple[int, str, str]:

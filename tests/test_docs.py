@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers.paths import REPO
 
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]

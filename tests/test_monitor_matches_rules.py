@@ -26,7 +26,7 @@ from protoverify.monitor.simulate import Simulator
 from protoverify.traces.event import Event
 from protoverify.verify.explorer import explore, path_to
 from protoverify.verify.rules import Rules
-from tests.strategies import flat_protocols
+from tests.helpers.strategies import flat_protocols
 
 RUN = "sim"
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .findings import CODES, FAMILIES, RANK, SEVERITIES, Code, Finding
+from ..findings import CODES, FAMILIES, RANK, SEVERITIES, Code, Finding
 
 __all__ = ["AuditInputError", "AuditResult", "CODES", "Code", "FAMILIES", "Finding", "RANK",
            "SEVERITIES", "audit"]

@@ -21,7 +21,7 @@ import orjson
 from ..bspl import FlatProtocol, Specification, flatten, load
 from ..monitor.monitor import EnactmentStatus, Monitor
 from ..traces.event import BadRecord, Event, ReadStats
-from .findings import CODES, RANK, SEVERITIES, Finding, finding
+from ..findings import CODES, RANK, SEVERITIES, Finding, finding
 
 
 class AuditInputError(Exception):

@@ -29,7 +29,7 @@ from types import SimpleNamespace
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Literal, Mapping
 
-from ..audit.findings import Finding, finding
+from ..findings import Finding, finding
 from ..bspl.compose import FlatMessage, FlatProtocol
 
 Delivery = Literal["send", "receive"]

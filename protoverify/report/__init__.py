@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape, quoteattr
 import orjson
 
 from .. import __version__
-from ..audit.findings import CODES, RANK, Finding
+from ..findings import CODES, RANK, Finding
 
 FORMATS = ("text", "json", "junit", "sarif")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import corpus_path
+from tests.helpers.paths import corpus_path
 from protoverify.audit.driver import audit
 from protoverify.traces import ReadStats
 from protoverify.traces.detect import read

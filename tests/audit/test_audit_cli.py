@@ -5,7 +5,7 @@ import io
 
 import orjson
 
-from audithelp import PURCHASE, happy, write
+from tests.helpers.audit import PURCHASE, happy, write
 from protoverify.cli import main
 
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from audithelp import B, H, S, at, codes, ev, happy, receive, run, send, write
+from tests.helpers.audit import B, H, S, at, codes, ev, happy, receive, run, send, write
 from protoverify.audit.driver import AuditInputError, audit
-from protoverify.audit.findings import CODES, FAMILIES
+from protoverify.findings import CODES, FAMILIES
 
 
 def test_conformant_enactment_is_clean(tmp_path):
@@ -40,7 +40,7 @@ def test_corrupt_and_truncated_lines(tmp_path):
 
 
 def PURCHASE_SPEC():
-    from audithelp import PURCHASE
+    from tests.helpers.audit import PURCHASE
     return PURCHASE
 
 

@@ -1,7 +1,7 @@
 """Audit through the other readers (real corpus files): no crash, every line accounted for."""
 from __future__ import annotations
 
-from tests.conftest import corpus_path
+from tests.helpers.paths import corpus_path
 from protoverify.audit.driver import audit
 
 

@@ -7,7 +7,7 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audithelp import PURCHASE
+from tests.helpers.audit import PURCHASE
 from protoverify.audit.driver import audit
 from protoverify.bspl import flatten, load
 from protoverify.monitor.simulate import Simulator, to_native

@@ -8,7 +8,7 @@ import jsonschema
 import orjson
 import pytest
 
-from audithelp import ev, happy, run, send
+from tests.helpers.audit import ev, happy, run, send
 from protoverify.report import to_json, to_junit, to_sarif, to_text
 
 
@@ -38,7 +38,7 @@ def test_text_groups_by_enactment(result):
 
 def test_junit_one_case_per_enactment(tmp_path):
     from protoverify.audit.driver import audit
-    from audithelp import PURCHASE, write
+    from tests.helpers.audit import PURCHASE, write
     r = audit(PURCHASE, [write(tmp_path / "l.jsonl", happy("o1") + happy("o2")[:2])], record_enactments=True)
     root = ET.fromstring(to_junit(r))
     cases = root.findall(".//testcase")
@@ -66,7 +66,7 @@ def test_sarif_valid_against_official_schema(result):
 
 
 def test_every_code_is_documented():
-    from audithelp import REPO
-    from protoverify.audit.findings import CODES
+    from tests.helpers.audit import REPO
+    from protoverify.findings import CODES
     doc = (REPO / "docs" / "auditing.md").read_text()
     assert all(f"`{c}`" in doc for c in CODES)

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from protoverify.audit.findings import CODES
+from protoverify.findings import CODES
 from protoverify.cli import main
-from tests.conftest import REPO, corpus_path
+from tests.helpers.paths import REPO, corpus_path
 
 PROFILES = sorted((REPO / "checkers").glob("*.json"))
 

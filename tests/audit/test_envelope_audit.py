@@ -8,7 +8,7 @@ from pathlib import Path
 from protoverify.audit.driver import audit
 from protoverify.cli import main
 
-from audithelp import PURCHASE
+from tests.helpers.audit import PURCHASE
 
 B = {"agent": "buyer-1", "role": "Buyer"}
 S = {"agent": "seller-1", "role": "Seller"}

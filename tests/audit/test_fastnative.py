@@ -18,7 +18,7 @@ from hypothesis import given, settings, strategies as st
 from protoverify.audit import fastnative
 from protoverify.traces import BadRecord, ReadStats, read_native
 from protoverify.traces import _common
-from tests.faults import damage_ops, mutate
+from tests.helpers.faults import damage_ops, mutate
 
 TRACES = Path(__file__).resolve().parents[2] / "traces"
 GOOD = (TRACES / "native_good.jsonl").read_bytes()

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from protoverify.bspl import BSPLSyntaxError, flatten, load, parse, read_source, validate
-from tests.conftest import CORPUS, REPO, SPECS
+from tests.helpers.paths import CORPUS, REPO, SPECS
 
 EXPECT = re.compile(r"^//\s*expect:\s*(?P<name>.+?)\s+wellformed=(?P<wf>true|false)", re.M)
 DOCS = sorted((REPO / "tests/fixtures/bspl_docs").glob("*.bspl"))

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tracehelp import corpus_dir
+from tests.helpers.traces import corpus_dir
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from protoverify.traces import Event, ReadStats, read
-from test_jsonl_readers import purchase_schema
+from tests.traces.test_jsonl_readers import purchase_schema
 
 
 @pytest.mark.parametrize("name", ["wire.jsonl", "wire.nodebug.jsonl", "wire.inject.jsonl"])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tracehelp import TRACES, corpus_dir, line_count
+from tests.helpers.traces import TRACES, corpus_dir, line_count
 from protoverify.traces import BadRecord, Event, ReadStats, read, read_ahoy
 
 SEND = re.compile(r"Sending message:")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tracehelp import TRACES
+from tests.helpers.traces import TRACES
 from protoverify.traces import FormatError, detect_format
 
 

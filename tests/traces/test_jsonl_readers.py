@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tracehelp import TRACES, line_count
+from tests.helpers.traces import TRACES, line_count
 from protoverify.traces import BadRecord, Event, ReadStats, read, read_adapter, read_envelope, read_native
 
 

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 
 from protoverify.verify.explorer import explore, path_to
 from protoverify.verify.rules import Rules, replay
-from tests.strategies import flat_protocols
+from tests.helpers.strategies import flat_protocols
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -11,7 +11,7 @@ import pytest
 
 from bench.families import concurrent_replies, deadlocked_pair, independent_choices
 from protoverify.cli import main
-from tests.conftest import REPO, SPECS
+from tests.helpers.paths import REPO, SPECS
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from protoverify.verify import verify
 from protoverify.verify.explorer import explore
 from protoverify.verify.rules import Rules, replay
-from tests.strategies import bspl_protocols, flat_protocols
+from tests.helpers.strategies import bspl_protocols, flat_protocols
 
 
 def agree(flat) -> None:

@@ -11,7 +11,7 @@
     A disagreement is delta-minimised (drop messages, parameters, recipients while it
     persists, each round one bspl call) and the minimal protocol is printed.
 
-Skips (with the reason) only when no bspl oracle is available; see tests/oracle.py.
+Skips (with the reason) only when no bspl oracle is available; see tests/helpers/oracle.py.
 The default run checks 80 draws (~65 distinct protocols, fixed); `--run-slow` adds 4 x 300\ndraws with random seeds (printed on failure).
 
 Minimise a file by hand:  python tests/verify_oracle/test_differential.py FILE.bspl
@@ -28,12 +28,10 @@ from typing import Callable
 
 import pytest
 
-TESTS = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(TESTS))
-if str(TESTS.parent) not in sys.path:  # run as a script: make the repo importable
-    sys.path.insert(1, str(TESTS.parent))
-import oracle  # noqa: E402
-from tests.conftest import CORPUS  # noqa: E402
+if __name__ == "__main__":  # run as a script: make the repo importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.helpers import oracle  # noqa: E402
+from tests.helpers.paths import CORPUS  # noqa: E402
 
 REPO = oracle.REPO_ROOT
 SHARED_AHOY = CORPUS / "ahoy" / "protocols"
@@ -132,10 +130,7 @@ def divergence_of(text: str, row: dict | None = None) -> Divergence | None:
 # -- running both tools ---------------------------------------------------------------
 
 
-def _need_oracle() -> None:
-    reason = oracle.unavailable_reason()
-    if reason:
-        pytest.skip(reason)
+_need_oracle = oracle.need_oracle
 
 
 def ours(path: Path) -> dict[str, dict]:
@@ -266,7 +261,7 @@ def generate(n: int, seed: int | None) -> list[str]:
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hseed
 
-    from strategies import bspl_protocols
+    from tests.helpers.strategies import bspl_protocols
 
     texts: list[str] = []
 

@@ -48,6 +48,7 @@ from typing import Any
 
 __all__ = [
     "REPO_ROOT",
+    "need_oracle",
     "bspl_path",
     "available",
     "unavailable_reason",
@@ -64,7 +65,7 @@ __all__ = [
     "read_expected_error",
 ]
 
-REPO_ROOT: Path = Path(__file__).resolve().parent.parent
+REPO_ROOT: Path = Path(__file__).resolve().parents[2]
 """The repository root (the parent of ``tests/``)."""
 
 ENV_VAR = "PROTOVERIFY_BSPL"
@@ -498,3 +499,12 @@ def read_expected_error(path: str | Path) -> str | None:
     """The ``// expect-error: <kind>`` line (e.g. ``syntax``) of a file that
     is not meant to load at all, or None."""
     return _read_tag(path, "expect-error")
+
+
+def need_oracle() -> None:
+    """Skip (locally) or fail (CI: PROTOVERIFY_REQUIRE_ALL) when the bspl oracle is missing."""
+    from tests.helpers.paths import missing
+
+    reason = unavailable_reason()
+    if reason:
+        missing(reason)

@@ -8,7 +8,7 @@ import orjson
 
 from protoverify.audit.driver import AuditResult, audit
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.helpers.paths import REPO
 PURCHASE = REPO / "specs" / "purchase.bspl"
 
 B, S, H = "Buyer", "Seller", "Shipper"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.conftest import REPO, corpus_path
+from tests.helpers.paths import REPO, corpus_path
 
-TRACES = REPO / "traces"
+from tests.helpers.paths import TRACES  # noqa: F401  (re-exported for reader tests)
 
 
 def corpus_dir() -> Path:

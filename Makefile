@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ORACLE := .oracle-venv
 
-.PHONY: demo test test-slow install oracle bench clean
+.PHONY: demo test test-slow lint install oracle bench clean
 
 $(BIN)/protoverify: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: install oracle
 
 test-slow: install oracle
 	$(BIN)/python -m pytest -q -m "slow or not slow" --run-slow
+
+# Style and types (configured in pyproject.toml); not part of `make test`.
+lint: install
+	@rc=0; $(BIN)/ruff check protoverify tests bench || rc=1; $(BIN)/mypy protoverify || rc=1; exit $$rc
 
 bench: install oracle
 	$(BIN)/python -m bench.check_bench --repeat 3 --timeout 60 --out docs/benchmarks-check.md

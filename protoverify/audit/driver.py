@@ -88,17 +88,27 @@ def _load_spec(spec: Specification | FlatProtocol | str | os.PathLike) -> Specif
 
 
 def _checker(checker: Mapping[str, Any] | str | None) -> Mapping[str, Any]:
-    """A checker profile: {"disable": [codes], "severity": {code: level}}, or a JSON file / name in checkers/."""
+    """A checker profile: {"disable": [codes], "severity": {code: level}}, or a JSON file / shipped profile name."""
     if checker is None:
         return {}
     if isinstance(checker, Mapping):
         prof = checker
     else:
+        from importlib.resources import files  # the profiles ship in the package (checkers/ in the repo)
+
         path = Path(checker)
-        if not path.exists():
-            path = Path(__file__).resolve().parents[2] / "checkers" / f"{checker}.json"
         try:
-            prof = orjson.loads(path.read_bytes())
+            if path.exists():
+                data = path.read_bytes()
+            else:
+                shipped = files("protoverify.checkers")
+                resource = shipped.joinpath(f"{checker}.json")
+                if "/" in checker or "\\" in checker or not resource.is_file():
+                    names = sorted(p.name[:-5] for p in shipped.iterdir() if p.name.endswith(".json"))
+                    raise AuditInputError(f"cannot read checker {checker}: no such file, "
+                                          f"nor a shipped profile ({', '.join(names)})")
+                data = resource.read_bytes()
+            prof = orjson.loads(data)
         except (OSError, orjson.JSONDecodeError) as e:
             raise AuditInputError(f"cannot read checker {checker}: {e}") from None
     if not isinstance(prof, Mapping) or not isinstance(prof.get("disable", []), list) \
@@ -250,7 +260,7 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike,
     changing severities. Raises AuditInputError for an unreadable spec, a missing
     file or a file that is not a log.
     """
-    from ..traces.detect import FormatError, detect_format, read  # readers load lazily
+    from ..traces import FormatError, detect_format, read  # readers load lazily
 
     loaded = _load_spec(spec)
     prof = _checker(checker)

@@ -104,6 +104,8 @@ class Simulator:
                 evs = self._send(e)
                 yield from evs
                 rule = self.monitor.rule(e.message)
+                if rule is None:  # enabled() offered a message the monitor has no rule for
+                    raise ValueError(f"{self.protocol.name}: no rule for message {e.message}")
                 ctx = self.monitor.context(self.run, {k: evs[0].bindings[k] for k in rule.keys})
                 active.append([ctx] if ctx is not None else [])
                 started += 1

@@ -1,0 +1,1 @@
+"""Checker profiles (JSON) for `protoverify audit --checker NAME`; installed as protoverify.checkers."""

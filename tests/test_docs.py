@@ -19,5 +19,10 @@ def test_python_example_runs(doc, n, code, monkeypatch, capsys):
     exec(compile(code, f"{doc.name}#{n}", "exec"), {"__name__": "__docs__"})  # our own docs, not input
 
 
-def test_there_are_examples():
-    assert len(EXAMPLES) >= 2
+def test_every_python_block_is_collected():
+    """A block the pattern misses (a stray space after the fence, CRLF) would silently go untested."""
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        fences = sum(line.strip().startswith("```python") for line in text.splitlines())
+        assert len(BLOCK.findall(text)) == fences, doc.name
+    assert {doc.name for doc, _, _ in EXAMPLES} >= {"README.md"}

@@ -21,10 +21,14 @@ def test_interleaved_enactments_and_runs_do_not_mix(tmp_path):
     assert list(r) == [] and r.complete == 2
 
 
+PREFIX = {"record": "REC", "role": "ROL", "causality": "CAU", "integrity": "INT", "duplication": "DUP",
+          "delivery": "DEL", "completion": "CMP", "decision": "DEC", "policy": "POL"}
+
+
 def test_codes_are_documented_and_grouped():
+    assert set(PREFIX) == set(FAMILIES)
     for c in CODES.values():
-        assert c.family in FAMILIES and c.code[:3] in {"REC", "ROL", "CAU", "INT", "DUP", "DEL", "CMP",
-                                                        "DEC", "POL"}
+        assert c.code[:3] == PREFIX[c.family] and c.code[3:].isdigit() and len(c.code) == 6, c.code
         assert c.severity in ("error", "warning", "info") and c.title and c.description
 
 

@@ -33,7 +33,8 @@ def test_single_agent_profile_turns_stalls_into_notes():
     assert plain["summary"]["findings"]["warning"] >= 2
     assert {f["code"] for f in plain["findings"] if f["severity"] == "warning"} == {"CMP001"}
     assert relaxed["summary"]["findings"]["warning"] == 0
-    assert all(f["severity"] == "info" for f in relaxed["findings"] if f["code"] == "CMP001")
+    stalls = [f["severity"] for f in relaxed["findings"] if f["code"] == "CMP001"]
+    assert len(stalls) == plain["summary"]["findings"]["warning"] and set(stalls) == {"info"}
     assert code == 1  # the CAU001 errors still fail the gate
 
 

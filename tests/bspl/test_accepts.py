@@ -6,7 +6,7 @@ import re
 import pytest
 
 from protoverify.bspl import BSPLSyntaxError, flatten, load, parse, read_source, validate
-from tests.helpers.paths import CORPUS, REPO, SPECS
+from tests.helpers.paths import CORPUS, REPO, SPECS, corpus_path
 
 EXPECT = re.compile(r"^//\s*expect:\s*(?P<name>.+?)\s+wellformed=(?P<wf>true|false)", re.M)
 DOCS = sorted((REPO / "tests/fixtures/bspl_docs").glob("*.bspl"))
@@ -16,6 +16,11 @@ CORPUS_SPECS = sorted(CORPUS.glob("**/*.bspl")) if CORPUS.exists() else []
 
 def test_there_is_something_to_accept():
     assert len(SHIPPED) >= 17 and len(DOCS) >= 1
+
+
+def test_corpus_specs_are_found():
+    corpus_path()  # skips locally, fails in CI, when the corpus (and so CORPUS_SPECS) is missing
+    assert len(CORPUS_SPECS) >= 1
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)

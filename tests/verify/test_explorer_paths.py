@@ -13,6 +13,8 @@ from tests.helpers.strategies import flat_protocols
 def test_paths_to_stuck_and_unsafe_states_replay_exactly(flat):
     rules = Rules(flat)
     res = explore(rules, max_states=20_000)
-    targets = list(res.stuck[:5]) + list(res.unsafe.values())
+    # the last states reached (deepest, in breadth-first order) too, so that no example checks nothing
+    targets = list(res.stuck[:5]) + list(res.unsafe.values()) + list(res.parents)[-3:]
+    assert targets, "the explorer reached no state beyond the start"
     for state in targets:
         assert replay(rules, path_to(res, state)) == state

@@ -46,7 +46,7 @@ def test_same_role_choice_is_safe():
     r, x = both(independent_choices(3))
     assert r.safety.verdict == "safe" and x.safe
     assert r.liveness.verdict == "live" and x.live
-    assert all(r.enactable.values())
+    assert r.enactable and all(r.enactable.values()) and r.enactable == x.enactable
 
 
 def test_deadlocked_pair_is_nonlive_and_dead():

@@ -31,7 +31,7 @@ import pytest
 if __name__ == "__main__":  # run as a script: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.helpers import oracle  # noqa: E402
-from tests.helpers.paths import CORPUS  # noqa: E402
+from tests.helpers.paths import CORPUS, corpus_path  # noqa: E402
 
 REPO = oracle.REPO_ROOT
 SHARED_AHOY = CORPUS / "ahoy" / "protocols"
@@ -213,7 +213,12 @@ def test_files_agree_with_bspl(path: Path) -> None:
     _need_oracle()
     rows, load_error = compare(path)
     if load_error is not None:
-        pytest.skip(f"bspl cannot load {path.name}: {load_error.splitlines()[0][:160]}")
+        # nothing to compare; the fixture must say that bspl 1.1.0 rejects it, and how
+        documented = oracle.read_bspl_error(path)
+        assert documented and documented in load_error, (
+            f"bspl cannot load {path.name} and its `// bspl-1.1.0-error:` header does not say so "
+            f"({documented!r}): {load_error.splitlines()[0][:160]}")
+        return
     problems, compared = [], 0
     bspl_header = oracle.read_bspl_expectations(path)
     for row in rows:
@@ -234,7 +239,19 @@ def test_files_agree_with_bspl(path: Path) -> None:
             problems.append(f"{prop}: " + describe(row))
     assert not problems, f"{path.name}: protoverify and bspl disagree:\n" + "\n".join(problems)
     if not compared:
-        pytest.skip(f"{path.name}: nothing comparable (ill-formed for us, or bspl did not finish)")
+        expected = oracle.read_expectations(path)
+        if expected and all(e["wellformed"] == "false" for e in expected.values()):
+            # ill-formed by design: nothing for bspl to agree on, and we must say ill-formed
+            assert rows and not any(row["ours"]["wellformed"] for row in rows), path.name
+            return
+        pytest.skip(f"{path.name}: nothing comparable (bspl did not finish)")
+
+
+def test_corpus_protocols_are_compared() -> None:
+    """The corpus protocols join the comparison only where ../shared is present: say so, or fail in CI."""
+    corpus_path("ahoy", "protocols")
+    corpus = set(SHARED_AHOY.glob("*.bspl"))
+    assert corpus and corpus <= set(_files())
 
 
 def test_bspl_bug_table_is_live() -> None:

@@ -35,6 +35,7 @@ lint: install
 	@rc=0; $(BIN)/ruff check protoverify tests bench || rc=1; $(BIN)/mypy protoverify || rc=1; exit $$rc
 
 bench: install oracle
+	$(BIN)/python -m bench.budgets --budget 5
 	$(BIN)/python -m bench.check_bench --repeat 3 --timeout 60 --out docs/benchmarks-check.md
 
 clean:

@@ -18,13 +18,14 @@ PROPERTIES = ("safety", "liveness", "enactability")
 
 
 def verify(protocol, properties: Iterable[str] = PROPERTIES, timeout: float = 5.0, *,
-           spec=None, minimize: bool = True) -> Report:
+           spec=None, minimize: bool = True, rlimit: int | None = None) -> Report:
     """Verify one protocol.
 
     `protocol` is a FlatProtocol, a Protocol (flattened against `spec`, or alone when
     it has no references), or a protocol name with `spec`. `properties` is any of
     "safety", "liveness", "enactability"; `timeout` is seconds per solver query
-    (a query that runs out answers `unknown`).
+    (a query that runs out answers `unknown`); `rlimit` bounds each query in Z3 resource
+    units instead, the same on every machine and under any load.
     """
     from ..bspl import FlatProtocol, Protocol, Specification, flatten
 
@@ -42,7 +43,7 @@ def verify(protocol, properties: Iterable[str] = PROPERTIES, timeout: float = 5.
         raise TypeError("verify() takes a FlatProtocol, a Protocol, or a name with spec=")
     from .solve import run
 
-    return run(flat, props, timeout, minimize)
+    return run(flat, props, timeout, minimize, rlimit)
 
 
 class _CallableModule(types.ModuleType):

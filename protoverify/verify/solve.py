@@ -19,12 +19,14 @@ PROPERTIES = ("safety", "liveness", "enactability")
 
 
 class Session:
-    def __init__(self, rules: Rules, timeout: float):
+    def __init__(self, rules: Rules, timeout: float, rlimit: int | None = None):
         self.rules = rules
         self.timeout_ms = max(1, int(timeout * 1000))
         self.enc: Encoding = encode(rules)
         self.solver = z3.SolverFor("QF_IDL")  # difference logic: 2-5x faster than the default here
         self.solver.set("timeout", self.timeout_ms)
+        if rlimit is not None:  # Z3 resource units per query: an `unknown` that does not depend on load
+            self.solver.set("rlimit", rlimit)
         self.solver.from_string(self.enc.text)
         self.sent = [z3.Bool(f"s{m.index}") for m in rules.messages]
 
@@ -107,11 +109,12 @@ def _bits(model: z3.ModelRef, names: list[str]) -> list[bool]:
     return [z3.is_true(model.eval(z3.Bool(n), model_completion=True)) for n in names]
 
 
-def run(flat: FlatProtocol, properties=PROPERTIES, timeout: float = 5.0, minimize: bool = True) -> Report:
+def run(flat: FlatProtocol, properties=PROPERTIES, timeout: float = 5.0, minimize: bool = True,
+        rlimit: int | None = None) -> Report:
     start = time.monotonic()
     rules = Rules(flat)
     report = Report(flat.name)
-    ses = Session(rules, timeout)
+    ses = Session(rules, timeout, rlimit)
     props = set(properties)
     if "safety" in props:
         report.safety = _safety(ses, minimize)

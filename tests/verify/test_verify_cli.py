@@ -137,10 +137,8 @@ def test_specs_meet_their_expectations(path):
             assert p["liveness"]["verdict"] == e["liveness"], name
 
 
-def test_scale_families_under_five_seconds(write):
-    import time
+def test_scale_families_verdicts(write):
+    # their wall-clock budget is bench/budgets.py's (`make bench`), not a test's
     for text, code_expected in [(independent_choices(64, deadlock=True), 1), (concurrent_replies(256), 0)]:
-        t = time.monotonic()
         code, out, _ = run("check", write(text))
         assert code == code_expected, out
-        assert time.monotonic() - t < 5

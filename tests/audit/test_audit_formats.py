@@ -1,8 +1,8 @@
 """Audit through the other readers (real corpus files): no crash, every line accounted for."""
 from __future__ import annotations
 
-from tests.helpers.paths import corpus_path
 from protoverify.audit.driver import audit
+from tests.helpers.paths import corpus_path
 
 
 def test_ahoy_log_audits():

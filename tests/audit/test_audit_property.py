@@ -108,7 +108,8 @@ def _audit(tmp_path: Path, spec: Path, protocol: str, records: list[dict[str, An
     return audit(spec, [p], protocol=protocol, delivery=delivery)
 
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                        HealthCheck.too_slow])
 
 
 def test_protocols_under_test() -> None:

@@ -1,6 +1,7 @@
 """Differential test: `protoverify check` (Z3) against the reference tool `bspl verify all`.
 
-(a) Every protocol of specs/*.bspl, tests/fixtures/bspl_quirks/*.bspl and the Ahoy corpus
+(a) Every protocol of specs/*.bspl, tests/fixtures/bspl_quirks/*.bspl,
+    tests/fixtures/dialect/*.bspl (the dialect decisions) and the Ahoy corpus
     (../shared/corpus/ahoy/protocols) must get the same safe/live verdicts from both tools,
     wherever bspl finishes and protoverify verifies (well-formed), except the cases in
     BSPL_BUGS (bspl 1.1.0 is wrong; the fixture's `// bspl-1.1.0:` header records what it
@@ -37,6 +38,7 @@ REPO = oracle.REPO_ROOT
 SHARED_AHOY = CORPUS / "ahoy" / "protocols"
 QUIRKS = REPO / "tests" / "fixtures" / "bspl_quirks"
 DIVERGENCES = REPO / "tests" / "fixtures" / "bspl_divergences"
+DIALECT = REPO / "tests" / "fixtures" / "dialect"
 
 pytestmark = pytest.mark.oracle
 
@@ -195,7 +197,8 @@ def describe(row: dict) -> str:
 
 
 def _files() -> list[Path]:
-    files = sorted((REPO / "specs").glob("*.bspl")) + sorted(QUIRKS.glob("*.bspl"))
+    files = sorted((REPO / "specs").glob("*.bspl")) + sorted(QUIRKS.glob("*.bspl")) \
+        + sorted(DIALECT.glob("*.bspl"))
     # minimal cases of divergences since resolved (late-external-input.bspl): must agree now
     known = {d.fixture for d in KNOWN_DIVERGENCES}
     files += [p for p in sorted(DIVERGENCES.glob("*.bspl")) if p.name not in known]
@@ -235,6 +238,24 @@ def test_files_agree_with_bspl(path: Path) -> None:
     assert not problems, f"{path.name}: protoverify and bspl disagree:\n" + "\n".join(problems)
     if not compared:
         pytest.skip(f"{path.name}: nothing comparable (ill-formed for us, or bspl did not finish)")
+
+
+@pytest.mark.parametrize("path", sorted(DIALECT.glob("*.bspl")), ids=_file_id)
+def test_dialect_fixtures_record_what_bspl_says(path: Path) -> None:
+    """Each dialect fixture records bspl 1.1.0's verdicts (`// bspl-1.1.0:`, equal to
+    ours: checked above) or the load error it gives instead (`// bspl-1.1.0-error:`,
+    a divergence documented in docs/language.md)."""
+    _need_oracle()
+    got = oracle.verify_all(path, timeout=BSPL_TIMEOUT)
+    err = oracle.read_bspl_error(path)
+    if err:
+        assert isinstance(got, str) and err in got, got
+        return
+    assert isinstance(got, dict), got
+    said = oracle.read_bspl_expectations(path)
+    assert set(said) == set(oracle.protocol_names(path))
+    for name, words in said.items():
+        assert oracle.verdict_words(got[name]) == words, f"{name}: bspl said\n{got[name]['raw']}"
 
 
 def test_bspl_bug_table_is_live() -> None:

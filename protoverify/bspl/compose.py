@@ -83,7 +83,9 @@ class FlatProtocol(Adorned):
         return {m.name: m for m in self.messages}
 
     def message(self, name: str) -> FlatMessage | None:
-        """Find a message by its flat name, `Protocol/name`, or its unique local name."""
+        """Find a message by its flat name, `Protocol/name`, or its unique local name.
+
+        A polymorphic name gives its first declaration; `resolve` picks by parameters."""
         m = self.by_name.get(name)
         if m is not None:
             return m
@@ -118,18 +120,19 @@ class FlatProtocol(Adorned):
 
         Not polymorphic: `message(name)`. Polymorphic: the declaration whose carried
         parameters (in and out) are exactly `carried`, else the unique one with the
-        fewest parameters missing or extra; `sender`, when given, narrows the choice
-        first. None when no single declaration fits best.
+        fewest parameters missing or extra. `sender`, when given, only breaks a tie
+        (some log readers fill in the sender from the first declaration of a name).
+        None when no single declaration fits best.
         """
         options = self.polymorphic.get(name)
         if options is None:
             return self.message(name)
-        if sender is not None:
-            options = tuple(m for m in options if m.sender == sender) or options
         have = frozenset(carried)
         cost = [(len(have.symmetric_difference(m.carried)), m) for m in options]
         best = min(c for c, _ in cost)
         fits = [m for c, m in cost if c == best]
+        if len(fits) > 1 and sender is not None:
+            fits = [m for m in fits if m.sender == sender]
         return fits[0] if len(fits) == 1 else None
 
     def adorned(self, adornment: str) -> tuple[str, ...]:
@@ -257,12 +260,13 @@ def flatten(spec: Specification, protocol: str | Protocol) -> FlatProtocol:
     proto = spec[protocol] if isinstance(protocol, str) else protocol
     keys = set(proto.keys)
     messages = _messages(spec, proto, {}, {}, keys, "", (proto.name,))
-    messages = _unscope_privates(messages, {p.name for p in proto.parameters})
-    private = [p.name for p in proto.private_params]
+    declared = {p.name for p in proto.parameters}
+    messages = _unscope_privates(messages, declared)
+    private = dict.fromkeys(p.name for p in proto.private_params)
     for m in messages:
         for p in m.params:
-            if p.name not in private and proto.parameter(p.name) is None:
-                private.append(p.name)
+            if p.name not in declared:
+                private[p.name] = None
     all_keys = list(keys) + [p.name for m in messages for p in m.params if p.key and p.name not in keys]
     return FlatProtocol(proto.name, proto.role_names, proto.public_params, tuple(private),
                         tuple(dict.fromkeys(all_keys)), tuple(messages), spec.source)

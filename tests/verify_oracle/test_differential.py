@@ -10,7 +10,9 @@
     one `bspl verify all`, to amortise its ~1 s start-up), must agree too, except protocols
     in a KNOWN_DIVERGENCES class (kept as xfail(strict) examples below, so a fix shows up).
     A disagreement is delta-minimised (drop messages, parameters, recipients while it
-    persists, each round one bspl call) and the minimal protocol is printed.
+    persists, each round one bspl call) and the minimal protocol is printed. Variants
+    of them with a self-addressed or a polymorphic message (the dialect decisions, which
+    the generator does not write) must agree too.
 
 Skips (with the reason) only when no bspl oracle is available; see tests/helpers/oracle.py.
 The default run checks 80 draws (~65 distinct protocols, fixed); `--run-slow` adds 4 x 300\ndraws with random seeds (printed on failure).
@@ -420,10 +422,15 @@ def minimise(text: str, tmp: Path, max_rounds: int = 40) -> tuple[str, dict]:
     return best, best_row
 
 
-def _check_generated(n: int, seed: int | None) -> None:
+def _check_generated(n: int, seed: int | None,
+                     transform: Callable[[str], str | None] | None = None) -> None:
     _need_oracle()
     texts = generate(n, seed)
     assert len(texts) >= n // 2, f"only {len(texts)} distinct protocols generated"
+    if transform is not None:  # dialect variants: keep those the transform applies to
+        texts = [rename(v, f"Gen{i}") for i, v in
+                 enumerate(v for v in map(transform, texts) if v is not None)]
+        assert len(texts) >= n // 4, f"only {len(texts)} variants"
     with tempfile.TemporaryDirectory(prefix="pv-diff-") as d:
         tmp = Path(d)
         rows = run_batch(texts, tmp)
@@ -456,6 +463,35 @@ def _check_generated(n: int, seed: int | None) -> None:
 
 def test_generated_protocols_agree_with_bspl() -> None:
     _check_generated(80, seed=None)
+
+
+_MESSAGE = re.compile(r"^(\s*)(\w+)(\s*->\s*)([^:]+)(:\s*)(\w+)(\[.*\])\s*$", re.M)
+
+
+def self_addressed(text: str) -> str | None:
+    """The protocol with its last message sent to its own sender (a local record)."""
+    ms = list(_MESSAGE.finditer(text))
+    if len(ms) < 2:
+        return None
+    m = ms[-1]
+    return text[:m.start(4)] + m.group(2) + text[m.end(4):]
+
+
+def polymorphic(text: str) -> str | None:
+    """The protocol with its last message renamed as the one before it: one name, two
+    declarations (bspl renames the second `<name>2`; we name it `<name>#2`)."""
+    ms = list(_MESSAGE.finditer(text))
+    if len(ms) < 3:
+        return None
+    last, prev = ms[-1], ms[-2]
+    return text[:last.start(6)] + prev.group(6) + text[last.end(6):]
+
+
+@pytest.mark.parametrize("transform", [self_addressed, polymorphic], ids=lambda f: f.__name__)
+def test_dialect_variants_of_generated_protocols_agree_with_bspl(transform) -> None:
+    """Generated protocols made self-addressing or polymorphic (the generator writes
+    neither): both tools verify them, with the same verdicts."""
+    _check_generated(60, seed=7, transform=transform)
 
 
 @pytest.mark.slow

@@ -49,14 +49,17 @@ SKIPPED: dict[str, Any] = {
 }
 
 
-def check_file(path: str | Path, verify: bool = False, timeout: float = 5.0) -> FileReport:
+def check_file(path: str | Path, verify: bool = False, timeout: float = 5.0,
+               strict: bool = False) -> FileReport:
     """Parse and validate one file; syntax and read errors become file-level diagnostics.
 
     With `verify`, prove every well-formed protocol (protoverify.verify: safety, liveness,
     enactability, `timeout` seconds per solver query); ill-formed ones get "skipped".
     The results go to `ProtocolReport.extra` (the JSON keys) and `.result` (the Report).
+    `strict` makes the dialect bspl accepts but a careful author may not mean an error
+    (`validate(..., strict=True)`; docs/language.md, "Dialect decisions").
     """
-    report = _check_file(path)
+    report = _check_file(path, strict)
     if verify and report.spec is not None:
         for p in report.protocols:
             verify_protocol(report.spec, p, timeout)
@@ -84,7 +87,7 @@ def verify_protocol(spec: Specification, p: ProtocolReport, timeout: float) -> N
     p.extra.update(result.to_dict())
 
 
-def _check_file(path: str | Path) -> FileReport:
+def _check_file(path: str | Path, strict: bool = False) -> FileReport:
     report = FileReport(str(path))
     try:
         text = read_source(path)
@@ -94,7 +97,7 @@ def _check_file(path: str | Path) -> FileReport:
         report.readable = False
         return report
     report.spec = spec
-    diags = validate(spec, text)
+    diags = validate(spec, text, strict=strict)
     by_protocol: dict[str | None, list[Diagnostic]] = {}
     for d in diags:
         by_protocol.setdefault(d.protocol, []).append(d)

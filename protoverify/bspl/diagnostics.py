@@ -29,11 +29,15 @@ CODES: dict[str, tuple[str, str, str]] = {
     "E020": ("error", "reference arity mismatch", "pass one argument per role and per public parameter of the referenced protocol, in order"),
     "E021": ("error", "adornment not allowed on a message parameter", "message parameters are `in`, `out` or `nil`"),
     "E022": ("error", "message sent to its own sender", "list other roles as recipients"),
-    "W101": ("warning", "parameter bound but never used", "nothing reads this private parameter; use it as `in` somewhere or drop it"),
+    "W101": ("warning", "parameter bound but never used", "one message binds this private parameter and none reads it, so dropping it (from `private` and from that message) changes no verdict; or read it as `in` somewhere"),
     "W102": ("warning", "parameter never bound", "messages need this parameter as `in` but no message binds it as `out`: they can never be sent"),
-    "W103": ("warning", "declared parameter never used", "no message or reference mentions it; remove it or use it"),
-    "W104": ("warning", "message parameter without adornment", "adorn it `in`, `out` or `nil`; unadorned parameters are ignored"),
-    "W105": ("warning", "role never sends or receives", "remove the role, or give it messages"),
+    "W103": ("warning", "declared parameter never used", "no message or reference mentions it: removing the declaration (and its argument in references to this protocol) changes no verdict"),
+    "W104": ("warning", "message parameter without adornment", "the message does not carry it: deleting it changes nothing (adorning it `in`, `out` or `nil` changes the protocol: check again)"),
+    "W105": ("warning", "role never sends or receives", "it takes part in no message: removing the role (and its argument in references to this protocol) changes no verdict; or give it messages"),
+    "W106": ("warning", "message declared twice identically", "delete the copy: it is the same schema, so no verdict changes"),
+    "W107": ("warning", "parameter both public and private", "the parameter is public (as in bspl): delete its `private` declaration, which changes no verdict"),
+    "W108": ("warning", "public out parameter never bound", "no enactment can complete (nonlive): add a message (or reference) that binds it as `out`, or make it `in`"),
+    "W109": ("warning", "parameter declared twice", "it is one parameter: delete the repeated declaration, which changes no verdict"),
 }
 
 

@@ -5,7 +5,7 @@ same thing compare equal wherever their text came from (round-trip tests).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator, Literal
 
 Adornment = Literal["in", "out", "nil", "any", "opt"]
@@ -77,6 +77,11 @@ class Message(Adorned):
     def adorned(self, adornment: str) -> tuple[str, ...]:
         return tuple(p.name for p in self.parameters if p.adornment == adornment)
 
+    @property
+    def signature(self) -> tuple:
+        """What makes two declarations of one name the same schema (order-insensitive)."""
+        return (self.sender, frozenset(self.recipients), frozenset(self.parameters))
+
 
 @dataclass(frozen=True, slots=True)
 class Reference:
@@ -115,8 +120,24 @@ class Protocol(Adorned):
         return tuple(r.name for r in self.roles)
 
     @property
+    def public_params(self) -> tuple[Parameter, ...]:
+        """The public parameters as the protocol means them: each name once.
+
+        A repeated declaration (`out x, out x`) is one parameter, at its first position
+        (reference arguments bind by these positions), and a key if any copy says `key`.
+        """
+        return _unique(self.public)
+
+    @property
+    def private_params(self) -> tuple[Parameter, ...]:
+        """The private parameters, each once, without those also declared public
+        (a parameter declared both is public, as in bspl)."""
+        public = {p.name for p in self.public}
+        return _unique(tuple(p for p in self.private if p.name not in public))
+
+    @property
     def parameters(self) -> tuple[Parameter, ...]:
-        return self.public + self.private
+        return self.public_params + self.private_params
 
     def parameter(self, name: str) -> Parameter | None:
         return next((p for p in self.parameters if p.name == name), None)
@@ -126,7 +147,18 @@ class Protocol(Adorned):
         return tuple(p.name for p in self.parameters if p.key)
 
     def adorned(self, adornment: str) -> tuple[str, ...]:
-        return tuple(p.name for p in self.public if p.adornment == adornment)
+        return tuple(p.name for p in self.public_params if p.adornment == adornment)
+
+
+def _unique(params: tuple[Parameter, ...]) -> tuple[Parameter, ...]:
+    """First declaration of each name, made a key when any declaration of it is one."""
+    first: dict[str, Parameter] = {}
+    for p in params:
+        if p.name not in first:
+            first[p.name] = p
+        elif p.key and not first[p.name].key:
+            first[p.name] = replace(first[p.name], key=True)
+    return tuple(first.values())
 
 
 @dataclass(frozen=True, slots=True)

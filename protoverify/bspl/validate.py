@@ -1,6 +1,10 @@
 """Static checks of a Specification: everything the reference tool rejects, located.
 
 `validate` never raises on a parsed specification; every problem is a Diagnostic.
+Where bspl accepts a construct we would once have refused (a polymorphic message, a
+message to its own sender, a parameter declared twice or public and private, a public
+`out` nothing binds), we accept it too and warn where a warning helps; `strict=True`
+reports these as the errors they were (docs/language.md, "Dialect decisions").
 """
 from __future__ import annotations
 
@@ -8,18 +12,42 @@ import networkx as nx
 
 from .compose import FlatProtocol, flatten, split_arguments
 from .diagnostics import Diagnostic, excerpt
-from .model import MESSAGE_ADORNMENTS, Protocol, Span, Specification
+from .model import MESSAGE_ADORNMENTS, Parameter, Protocol, Span, Specification
 from .parser import BSPLError
 
 
 class _Collector:
-    def __init__(self, spec: Specification, text: str):
-        self.spec, self.text, self.items = spec, text, []
+    def __init__(self, spec: Specification, text: str, strict: bool = False):
+        self.spec, self.text, self.items, self.strict = spec, text, [], strict
 
     def add(self, code: str, msg: str, span: Span | None, protocol: str | None) -> None:
         line, col = (span.line, span.column) if span else (0, 0)
         self.items.append(Diagnostic(code, msg, self.spec.source, line, col, protocol,
                                      excerpt(self.text, line, col) if self.text else ""))
+
+    def dialect(self, lenient: str | None, strict: str, msg: str, span: Span | None,
+                protocol: str | None, accepted: str = "") -> None:
+        """A construct bspl accepts: `lenient` (a warning, or None for silence) by
+        default, with `accepted` (what we make of it) appended; the error `strict`
+        in strict mode."""
+        if self.strict:
+            self.add(strict, msg, span, protocol)
+        elif lenient is not None:
+            self.add(lenient, msg + accepted, span, protocol)
+
+
+def _at(span: Span | None) -> str:
+    return f"{span.line}:{span.column}" if span else "?"
+
+
+def _repeated(par: Parameter, first: Parameter, what: str, p: Protocol, c: _Collector) -> None:
+    """A parameter declared again: one parameter if the adornments agree, else an error."""
+    if par.adornment == first.adornment:
+        c.dialect("W109", "E003", f"{what} {par.name!r} declared twice (first at {_at(first.span)})",
+                  par.span, p.name, "; it is one parameter" + (", a key" if par.key != first.key else ""))
+    else:
+        c.add("E003", f"{what} {par.name!r} declared twice, {first.adornment or 'unadorned'} at "
+              f"{_at(first.span)} and {par.adornment or 'unadorned'} here", par.span, p.name)
 
 
 def _cycles(spec: Specification) -> set[str]:
@@ -40,18 +68,22 @@ def _declarations(p: Protocol, c: _Collector) -> None:
         if r.name in seen:
             c.add("E003", f"role {r.name!r} declared twice", r.span, p.name)
         seen.add(r.name)
-    seen = set()
+    public: dict[str, Parameter] = {}
     for par in p.public:
-        if par.name in seen:
-            c.add("E003", f"parameter {par.name!r} declared twice", par.span, p.name)
-        seen.add(par.name)
-    priv: set[str] = set()
+        if par.name in public:
+            _repeated(par, public[par.name], "parameter", p, c)
+        else:
+            public[par.name] = par
+    priv: dict[str, Parameter] = {}
     for par in p.private:
-        if par.name in seen:
-            c.add("E004", f"parameter {par.name!r} is declared public and private", par.span, p.name)
+        if par.name in public:
+            c.dialect("W107", "E004", f"parameter {par.name!r} is declared public (at "
+                      f"{_at(public[par.name].span)}) and private (at {_at(par.span)})",
+                      par.span, p.name, "; it is public")
         elif par.name in priv:
-            c.add("E003", f"private parameter {par.name!r} declared twice", par.span, p.name)
-        priv.add(par.name)
+            _repeated(par, priv[par.name], "private parameter", p, c)
+        else:
+            priv[par.name] = par
     if not any(par.key for par in p.public):
         c.add("E012", f"protocol {p.name!r} declares no public key parameter", p.name_span, p.name)
 
@@ -59,11 +91,15 @@ def _declarations(p: Protocol, c: _Collector) -> None:
 def _messages(p: Protocol, c: _Collector) -> None:
     roles = set(p.role_names)
     declared = {par.name: par for par in p.parameters}
-    names: set[str] = set()
+    earlier: dict[str, list] = {}
     for m in p.messages:
-        if m.name in names:
-            c.add("E019", f"message {m.name!r} is defined twice in {p.name!r}", m.span, p.name)
-        names.add(m.name)
+        same = next((o for o in earlier.get(m.name, ()) if o.signature == m.signature), None)
+        if same is not None:
+            c.dialect("W106", "E019", f"message {m.name!r} is declared twice identically (first at "
+                      f"{_at(same.span)})", m.span, p.name, "; the copy adds nothing")
+        elif m.name in earlier:  # polymorphic: its own schema, `name#n` in the flat protocol
+            c.dialect(None, "E019", f"message {m.name!r} is defined twice in {p.name!r}", m.span, p.name)
+        earlier.setdefault(m.name, []).append(m)
         if m.sender not in roles:
             c.add("E010", f"sender {m.sender!r} of {m.name!r} is not a role of {p.name!r} "
                   f"(roles: {', '.join(p.role_names)})", m.sender_span, p.name)
@@ -71,8 +107,8 @@ def _messages(p: Protocol, c: _Collector) -> None:
             if r not in roles:
                 c.add("E010", f"recipient {r!r} of {m.name!r} is not a role of {p.name!r} "
                       f"(roles: {', '.join(p.role_names)})", sp, p.name)
-            elif r == m.sender:
-                c.add("E022", f"{m.name!r} is sent by {r!r} to itself", sp, p.name)
+            elif r == m.sender:  # a local record: only the sender learns it
+                c.dialect(None, "E022", f"{m.name!r} is sent by {r!r} to itself", sp, p.name)
         for par in m.parameters:
             if par.name not in declared:
                 c.add("E011", f"parameter {par.name!r} of {m.name!r} is not declared in {p.name!r}",
@@ -106,10 +142,10 @@ def _references(spec: Specification, p: Protocol, cyclic: set[str], c: _Collecto
             ok = False
             continue
         role_args, param_args = split_arguments(ref, callee)
-        if len(role_args) != len(callee.roles) or len(param_args) != len(callee.public):
-            c.add("E020", f"{ref.name} takes {len(callee.roles)} roles and {len(callee.public)} "
+        if len(role_args) != len(callee.roles) or len(param_args) != len(callee.public_params):
+            c.add("E020", f"{ref.name} takes {len(callee.roles)} roles and {len(callee.public_params)} "
                   f"parameters ({', '.join(callee.role_names)} | "
-                  f"{', '.join(x.name for x in callee.public)}); got {len(role_args)} and "
+                  f"{', '.join(x.name for x in callee.public_params)}); got {len(role_args)} and "
                   f"{len(param_args)}", ref.span, p.name)
             ok = False
             continue
@@ -132,19 +168,28 @@ def _flow(p: Protocol, flat: FlatProtocol, c: _Collector) -> None:
     ins = {n for m in flat.messages for n in m.ins}
     used = {n for m in flat.messages for n in (x.name for x in m.params)}
     used |= {a.name for r in p.references for a in r.arguments}
-    for par in p.public:
+    unbound: set[str] = set()
+    for par in p.public_params:
         if par.adornment == "out" and par.name not in outs:
-            c.add("E014", f"public out parameter {par.name!r} is bound as out by no message",
-                  par.span, p.name)
+            unbound.add(par.name)
+            c.dialect("W108", "E014", f"public out parameter {par.name!r} is bound as out by no "
+                      "message", par.span, p.name, ", so no enactment completes (nonlive)")
         if par.adornment == "in":
             for m in flat.binders(par.name):
                 c.add("E015", f"{m.name!r} binds public in parameter {par.name!r} as out", m.span, p.name)
     public_in = set(flat.ins)
     for par in p.parameters:
-        if par.name not in used:
+        # an unused public out is the nonlive W108/E014: removing it would change the verdict
+        if par.name not in used and par.name not in unbound:
             c.add("W103", f"parameter {par.name!r} is declared but no message uses it", par.span, p.name)
-    for par in p.private:
-        if par.name in outs and par.name not in ins:
+    nil = {n for m in flat.messages for n in m.nils}
+    for par in p.private_params:
+        # Two or more binders: the parameter makes them mutually exclusive (`resp` bound by
+        # accept and by reject lets only one happen), and dropping it could make the
+        # protocol unsafe; a `nil` use tests it; a key identifies enactments. Only a lone,
+        # unread, non-key binding is dead weight.
+        if par.name in outs and par.name not in ins and par.name not in nil \
+                and par.name not in flat.keys and len(flat.binders(par.name)) == 1:
             c.add("W101", f"private parameter {par.name!r} is bound but no message reads it",
                   par.span, p.name)
     for name in sorted(ins - outs - public_in):
@@ -158,9 +203,14 @@ def _flow(p: Protocol, flat: FlatProtocol, c: _Collector) -> None:
             c.add("W105", f"role {r.name!r} neither sends nor receives any message", r.span, p.name)
 
 
-def validate(spec: Specification, text: str = "") -> list[Diagnostic]:
-    """All static diagnostics of `spec`, in file order. `text` adds source excerpts."""
-    c = _Collector(spec, text)
+def validate(spec: Specification, text: str = "", strict: bool = False) -> list[Diagnostic]:
+    """All static diagnostics of `spec`, in file order. `text` adds source excerpts.
+
+    `strict` refuses what bspl accepts but a careful author may not mean (polymorphic and
+    self-addressed messages, repeated or public-and-private declarations, public `out`
+    parameters nothing binds): errors instead of warnings or silence.
+    """
+    c = _Collector(spec, text, strict)
     names: set[str] = set()
     for p in spec:
         if p.name in names:

@@ -50,10 +50,17 @@ def render_check_text(reports: list[FileReport], diagram: bool = False) -> str:
               help="Seconds per solver query; a query that runs out answers 'unknown' (exit 3).")
 @click.option("--diagram", is_flag=True, help="Also print each counterexample as a Mermaid sequence diagram.")
 @click.option("--no-verify", "no_verify", is_flag=True, help="Only parse and validate; do not prove.")
-def check(files: tuple[str, ...], fmt: str, timeout: float, diagram: bool, no_verify: bool) -> None:
+@click.option("--strict", is_flag=True,
+              help="Refuse the dialect bspl accepts but a careful author may not mean: two messages "
+                   "with one name (E019), a message to its own sender (E022), a parameter declared "
+                   "twice (E003) or public and private (E004), a public out nothing binds (E014). "
+                   "These become errors (ill-formed, not verified) instead of warnings (W106-W109) "
+                   "or silence.")
+def check(files: tuple[str, ...], fmt: str, timeout: float, diagram: bool, no_verify: bool,
+          strict: bool) -> None:
     """Check the BSPL protocols in FILES: well-formedness, then (with Z3) safety,
     liveness and enactability of every well-formed protocol."""
-    reports = [check_file(f, verify=not no_verify, timeout=timeout) for f in files]
+    reports = [check_file(f, verify=not no_verify, timeout=timeout, strict=strict) for f in files]
     if fmt == "json":
         echo(orjson.dumps([r.to_dict() for r in reports], option=orjson.OPT_INDENT_2).decode())
     else:

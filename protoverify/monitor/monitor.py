@@ -343,15 +343,18 @@ class Monitor:
     def apply(self, ev: Any) -> list[Finding]:
         """Check one normalized event against the protocol and update the state."""
         kind = ev.kind
+        name = ev.message
+        if name in self.protocol.polymorphic:  # one name, several declarations: by what it carries
+            name = getattr(self.protocol.resolve(name, ev.bindings, ev.sender), "name", name)
         if kind == "send":
-            rule = self._by_name.get(ev.message)
+            rule = self._by_name.get(name)
             if rule is not None and self._send_plain(ev, rule):
                 return []
         elif kind == "decision":
             return self._decision(ev)
-        rule = self._by_name.get(ev.message)
-        if rule is None and ev.message is not None and ev.protocol and "/" not in ev.message:
-            rule = self._by_name.get(f"{ev.protocol}/{ev.message}")
+        rule = self._by_name.get(name)
+        if rule is None and name is not None and ev.protocol and "/" not in name:
+            rule = self._by_name.get(f"{ev.protocol}/{name}")
         if rule is None:
             known = ", ".join(r.name for r in self.rules)
             return [finding("REC003", f"unknown message {ev.message!r}: not in protocol "

@@ -1,4 +1,8 @@
-"""Each diagnostic code, on a minimal bad spec: code, line and column asserted."""
+"""Each diagnostic code, on a minimal bad spec: code, line and column asserted.
+
+Codes of the dialect decisions (docs/language.md) are asserted in both modes: the
+warning (or silence) by default, the error with `strict=True`, at one location.
+"""
 from __future__ import annotations
 
 import textwrap
@@ -8,9 +12,9 @@ import pytest
 from protoverify.bspl import CODES, BSPLSyntaxError, parse, validate
 
 
-def diagnose(text: str):
+def diagnose(text: str, strict: bool = False):
     text = textwrap.dedent(text).strip("\n")
-    return validate(parse(text, "t.bspl"), text)
+    return validate(parse(text, "t.bspl"), text, strict=strict)
 
 
 def only(diags, code):
@@ -46,13 +50,6 @@ P {
   parameters out ID key
   A -> B: m[out ID key]
 }""", 2, 15),
-    ("E004", """
-P {
-  roles A, B
-  parameters out ID key, out x
-  private x
-  A -> B: m[out ID key, out x]
-}""", 4, 11),
     ("E010", """
 P {
   roles A, B
@@ -78,12 +75,6 @@ P {
   A -> B: m[out ID key]
   B -> A: n[out x]
 }""", 5, 11),
-    ("E014", """
-P {
-  roles A, B
-  parameters out ID key, out x
-  A -> B: m[out ID key]
-}""", 3, 30),
     ("E015", """
 P {
   roles A, B
@@ -113,13 +104,6 @@ P {
   parameters out ID key
   P(A, B, out ID)
 }""", 4, 3),
-    ("E019", """
-P {
-  roles A, B
-  parameters out ID key, out x
-  A -> B: m[out ID key]
-  B -> A: m[in ID key, out x]
-}""", 5, 11),
     ("E020", """
 Q {
   roles X, Y
@@ -137,12 +121,6 @@ P {
   parameters out ID key, opt x
   A -> B: m[out ID key, opt x]
 }""", 4, 29),
-    ("E022", """
-P {
-  roles A, B
-  parameters out ID key
-  A -> A: m[out ID key]
-}""", 4, 8),
     ("W101", """
 P {
   roles A, B
@@ -179,6 +157,51 @@ P {
 ]
 
 
+# (strict code, default code or None for silence, spec, line, column)
+STRICT_CASES = [
+    ("E003", "W109", """
+P {
+  roles A, B
+  parameters out ID key, out x, out x
+  A -> B: m[out ID key, out x]
+}""", 3, 37),
+    ("E004", "W107", """
+P {
+  roles A, B
+  parameters out ID key, out x
+  private x
+  A -> B: m[out ID key, out x]
+}""", 4, 11),
+    ("E014", "W108", """
+P {
+  roles A, B
+  parameters out ID key, out x
+  A -> B: m[out ID key]
+}""", 3, 30),
+    ("E019", None, """
+P {
+  roles A, B
+  parameters out ID key, out x
+  A -> B: m[out ID key]
+  B -> A: m[in ID key, out x]
+}""", 5, 11),
+    ("E019", "W106", """
+P {
+  roles A, B
+  parameters out ID key
+  A -> B: m[out ID key]
+  A -> B: m[out ID key]
+}""", 5, 11),
+    ("E022", None, """
+P {
+  roles A, B
+  parameters out ID key, out x
+  A -> B: m[out ID key]
+  B -> B: n[in ID key, out x]
+}""", 5, 8),
+]
+
+
 def test_good_spec_has_no_diagnostics():
     assert diagnose(GOOD) == []
 
@@ -193,9 +216,35 @@ def test_each_code_located(code, spec, line, column):
     assert d.hint and d.excerpt.splitlines()[-1].strip().endswith("^")
 
 
+@pytest.mark.parametrize("strict_code,code,spec,line,column", STRICT_CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in STRICT_CASES])
+def test_dialect_codes_in_both_modes(strict_code, code, spec, line, column):
+    hits = only(diagnose(spec, strict=True), strict_code)
+    assert (hits[0].line, hits[0].column) == (line, column), hits[0].format()
+    assert hits[0].severity == "error"
+    default = diagnose(spec)
+    assert not [d for d in default if d.severity == "error"], [d.format() for d in default]
+    if code is None:  # accepted silently
+        assert not [d for d in default if (d.line, d.column) == (line, column)], default
+    else:
+        hit = only(default, code)[0]
+        assert (hit.line, hit.column) == (line, column) and hit.severity == "warning"
+
+
+def test_public_and_private_points_at_both_declarations():
+    d = only(diagnose(STRICT_CASES[1][2]), "W107")[0]
+    assert "3:30" in d.message and "4:11" in d.message
+
+
+def test_conflicting_repeated_declaration_stays_an_error():
+    spec = "P {\n  roles A, B\n  parameters out ID key, out x, in x\n  A -> B: m[out ID key, out x]\n}"
+    d = only(diagnose(spec), "E003")[0]
+    assert (d.line, d.column) == (3, 36) and "out at 3:30" in d.message
+
+
 def test_every_code_has_a_case_here():
-    covered = {c[0] for c in CASES} | {"E000", "E001"}
-    assert covered == set(CODES)
+    covered = {c[0] for c in CASES} | {c[0] for c in STRICT_CASES} | {c[1] for c in STRICT_CASES}
+    assert covered - {None} | {"E000", "E001"} == set(CODES)
 
 
 @pytest.mark.parametrize("text,line,column,expected", [

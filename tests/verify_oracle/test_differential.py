@@ -1,6 +1,7 @@
 """Differential test: `protoverify check` (Z3) against the reference tool `bspl verify all`.
 
-(a) Every protocol of specs/*.bspl, tests/fixtures/bspl_quirks/*.bspl and the Ahoy corpus
+(a) Every protocol of specs/*.bspl, tests/fixtures/bspl_quirks/*.bspl,
+    tests/fixtures/dialect/*.bspl (the dialect decisions) and the Ahoy corpus
     (../shared/corpus/ahoy/protocols) must get the same safe/live verdicts from both tools,
     wherever bspl finishes and protoverify verifies (well-formed), except the cases in
     BSPL_BUGS (bspl 1.1.0 is wrong; the fixture's `// bspl-1.1.0:` header records what it
@@ -9,7 +10,9 @@
     one `bspl verify all`, to amortise its ~1 s start-up), must agree too, except protocols
     in a KNOWN_DIVERGENCES class (kept as xfail(strict) examples below, so a fix shows up).
     A disagreement is delta-minimised (drop messages, parameters, recipients while it
-    persists, each round one bspl call) and the minimal protocol is printed.
+    persists, each round one bspl call) and the minimal protocol is printed. Variants
+    of them with a self-addressed or a polymorphic message (the dialect decisions, which
+    the generator does not write) must agree too.
 
 Skips (with the reason) only when no bspl oracle is available; see tests/helpers/oracle.py.
 The default run checks 80 draws (~65 distinct protocols, fixed); `--run-slow` adds 4 x 300\ndraws with random seeds (printed on failure).
@@ -37,6 +40,7 @@ REPO = oracle.REPO_ROOT
 SHARED_AHOY = CORPUS / "ahoy" / "protocols"
 QUIRKS = REPO / "tests" / "fixtures" / "bspl_quirks"
 DIVERGENCES = REPO / "tests" / "fixtures" / "bspl_divergences"
+DIALECT = REPO / "tests" / "fixtures" / "dialect"
 
 pytestmark = pytest.mark.oracle
 
@@ -195,7 +199,8 @@ def describe(row: dict) -> str:
 
 
 def _files() -> list[Path]:
-    files = sorted((REPO / "specs").glob("*.bspl")) + sorted(QUIRKS.glob("*.bspl"))
+    files = sorted((REPO / "specs").glob("*.bspl")) + sorted(QUIRKS.glob("*.bspl")) \
+        + sorted(DIALECT.glob("*.bspl"))
     # minimal cases of divergences since resolved (late-external-input.bspl): must agree now
     known = {d.fixture for d in KNOWN_DIVERGENCES}
     files += [p for p in sorted(DIVERGENCES.glob("*.bspl")) if p.name not in known]
@@ -252,6 +257,24 @@ def test_corpus_protocols_are_compared() -> None:
     corpus_path("ahoy", "protocols")
     corpus = set(SHARED_AHOY.glob("*.bspl"))
     assert corpus and corpus <= set(_files())
+
+
+@pytest.mark.parametrize("path", sorted(DIALECT.glob("*.bspl")), ids=_file_id)
+def test_dialect_fixtures_record_what_bspl_says(path: Path) -> None:
+    """Each dialect fixture records bspl 1.1.0's verdicts (`// bspl-1.1.0:`, equal to
+    ours: checked above) or the load error it gives instead (`// bspl-1.1.0-error:`,
+    a divergence documented in docs/language.md)."""
+    _need_oracle()
+    got = oracle.verify_all(path, timeout=BSPL_TIMEOUT)
+    err = oracle.read_bspl_error(path)
+    if err:
+        assert isinstance(got, str) and err in got, got
+        return
+    assert isinstance(got, dict), got
+    said = oracle.read_bspl_expectations(path)
+    assert set(said) == set(oracle.protocol_names(path))
+    for name, words in said.items():
+        assert oracle.verdict_words(got[name]) == words, f"{name}: bspl said\n{got[name]['raw']}"
 
 
 def test_bspl_bug_table_is_live() -> None:
@@ -416,10 +439,15 @@ def minimise(text: str, tmp: Path, max_rounds: int = 40) -> tuple[str, dict]:
     return best, best_row
 
 
-def _check_generated(n: int, seed: int | None) -> None:
+def _check_generated(n: int, seed: int | None,
+                     transform: Callable[[str], str | None] | None = None) -> None:
     _need_oracle()
     texts = generate(n, seed)
     assert len(texts) >= n // 2, f"only {len(texts)} distinct protocols generated"
+    if transform is not None:  # dialect variants: keep those the transform applies to
+        texts = [rename(v, f"Gen{i}") for i, v in
+                 enumerate(v for v in map(transform, texts) if v is not None)]
+        assert len(texts) >= n // 4, f"only {len(texts)} variants"
     with tempfile.TemporaryDirectory(prefix="pv-diff-") as d:
         tmp = Path(d)
         rows = run_batch(texts, tmp)
@@ -452,6 +480,35 @@ def _check_generated(n: int, seed: int | None) -> None:
 
 def test_generated_protocols_agree_with_bspl() -> None:
     _check_generated(80, seed=None)
+
+
+_MESSAGE = re.compile(r"^(\s*)(\w+)(\s*->\s*)([^:]+)(:\s*)(\w+)(\[.*\])\s*$", re.M)
+
+
+def self_addressed(text: str) -> str | None:
+    """The protocol with its last message sent to its own sender (a local record)."""
+    ms = list(_MESSAGE.finditer(text))
+    if len(ms) < 2:
+        return None
+    m = ms[-1]
+    return text[:m.start(4)] + m.group(2) + text[m.end(4):]
+
+
+def polymorphic(text: str) -> str | None:
+    """The protocol with its last message renamed as the one before it: one name, two
+    declarations (bspl renames the second `<name>2`; we name it `<name>#2`)."""
+    ms = list(_MESSAGE.finditer(text))
+    if len(ms) < 3:
+        return None
+    last, prev = ms[-1], ms[-2]
+    return text[:last.start(6)] + prev.group(6) + text[last.end(6):]
+
+
+@pytest.mark.parametrize("transform", [self_addressed, polymorphic], ids=lambda f: f.__name__)
+def test_dialect_variants_of_generated_protocols_agree_with_bspl(transform) -> None:
+    """Generated protocols made self-addressing or polymorphic (the generator writes
+    neither): both tools verify them, with the same verdicts."""
+    _check_generated(60, seed=7, transform=transform)
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..cli import cli, echo
+from . import echo
 
 AUDIT_EXIT_CODES = """\b
 Exit codes:
@@ -53,7 +53,7 @@ class _Progress:
             self.bar.stop()
 
 
-@cli.command(epilog=AUDIT_EXIT_CODES)
+@click.command(epilog=AUDIT_EXIT_CODES)
 @click.argument("logs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--spec", "spec", required=True, type=click.Path(dir_okay=False),
               help="BSPL file holding the protocol.")

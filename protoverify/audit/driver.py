@@ -265,11 +265,7 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike,
                 result.sources.append(path)
                 result.formats[path] = fmt or "?"
                 try:
-                    if fmt == "native":
-                        from .fastnative import read_native_fast
-                        items = read_native_fast(path, stats)
-                    else:
-                        items = read(path, format=fmt, schema=router.schema, stats=stats)
+                    items = read(path, format=fmt, schema=router.schema, stats=stats)
                 except (FormatError, ValueError) as e:
                     raise AuditInputError(f"{path}: {e}") from None
             route = router.route if router.default is None else None

@@ -12,6 +12,7 @@ submodule import never rebinds the names (docs/architecture.md, "Public API").
 """
 from __future__ import annotations
 
+from ._version import __version__
 from . import audit as _audit_package, verify as _verify_package  # noqa: F401  (load first: see above)
 from .api import Delivery, LogFormat, Source, audit, verify
 from .audit.result import AuditInputError, AuditResult
@@ -23,7 +24,6 @@ from .traces.event import BadRecord, Event, ReadStats
 from .traces._common import FormatError
 from .verify.result import LivenessResult, Report, SafetyResult, Verdict
 
-__version__ = "0.1.0"
 __all__ = [
     "AuditInputError", "AuditResult", "BSPLError", "BSPLSyntaxError", "BadRecord", "CODES", "Code",
     "Delivery", "Diagnostic", "Event", "Finding", "FlatProtocol", "FormatError", "LivenessResult",

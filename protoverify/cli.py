@@ -10,7 +10,7 @@ from typing import IO, Sequence
 
 import click
 
-from . import __version__
+from ._version import __version__
 from .commands import audit, check, echo
 
 

@@ -8,7 +8,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import orjson
 
-from .. import __version__
+from .._version import __version__
 from ..findings import CODES, Finding
 
 FORMATS = ("text", "json", "junit", "sarif")

@@ -34,6 +34,10 @@ _Int = Annotated[int, msgspec.Meta(ge=-(1 << 63), le=(1 << 63) - 1)]
 _Value = str | _Int | float | bool | None
 
 
+#: Event's own storage of `protocol`, which NativeEvent's property reads
+_PROTOCOL_SLOT = Event.__dict__["protocol"]
+
+
 class NativeEvent(Event, frozen=False, forbid_unknown_fields=True, gc=False):
     """An `Event` decoded by msgspec from a valid native message line.
 
@@ -54,6 +58,17 @@ class NativeEvent(Event, frozen=False, forbid_unknown_fields=True, gc=False):
     line: int = msgspec.field(default=0, name="(reader) line")
     seq: _Int | None = None
     decision: None = None  # message events carry none (a decision takes the reader's path)
+
+    @property  # type: ignore[override]
+    def protocol(self) -> str | None:
+        """The line's `protocol` field, else the qualifier of `message`, as `read_native`
+        gives it. Derived on use rather than at decode time (the single-protocol audit
+        never asks), so the stored field (what `repr` and `==` see) keeps the line's own."""
+        p: str | None = _PROTOCOL_SLOT.__get__(self)
+        if p is not None:
+            return p
+        m = self.message
+        return m.split("/", 1)[0] if "/" in m else None
 
 
 assert set(_OPTIONAL) <= set(NativeEvent.__struct_fields__), \
@@ -114,10 +129,6 @@ def read_native_fast(path: str, schema: Schema | None = None,
                         else:
                             ev.source = path
                             ev.line = no
-                            if ev.protocol is None:  # as `convert`: the qualifier of the message
-                                m = ev.message
-                                if "/" in m:
-                                    ev.protocol = m.split("/", 1)[0]
                             good += 1
                             yield ev
                             continue
@@ -144,13 +155,10 @@ def _as_event(obj: dict[str, Any], path: str, no: int) -> NativeEvent | None:
         if v is not None and type(v) not in types:
             return None
     ts = get("ts")
-    protocol = get("protocol")
-    if protocol is None and "/" in m:
-        protocol = m.split("/", 1)[0]
     return NativeEvent(kind=kind, message=m, sender=s, recipients=tuple(rc), bindings=b,
                        source=path, line=no, seq=get("seq"),
                        ts=float(ts) if ts is not None else None, run=get("run"), agent=get("agent"),
-                       id=get("id"), reason=get("reason"), protocol=protocol)
+                       id=get("id"), reason=get("reason"), protocol=get("protocol"))
 
 
 def _convert(path: str) -> Any:

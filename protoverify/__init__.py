@@ -5,10 +5,10 @@ and the types they take and return. Nothing here prints or exits: the CLI does t
 
 `protoverify.verify` and `protoverify.audit` are the front-door *functions*
 (from `protoverify.api`). The implementation packages of the same names stay
-importable with `from protoverify.verify.solve import run`,
-`from protoverify.audit.driver import audit`, or `import protoverify.audit.driver`;
-they are loaded below, before the functions are bound, so that a later
-submodule import never rebinds the names (docs/architecture.md, "Public API").
+importable with `from` imports (`from protoverify.verify.solve import run`,
+`from protoverify.audit.driver import audit`); they are loaded below, before the
+functions are bound, so that a later submodule import never rebinds the names
+(docs/architecture.md, "Public API").
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from .verify import verify as _verify
 LogFormat = Literal["native", "envelope", "ahoy", "ahoy-json", "adapter"]
 #: When recipients learn: at send, or only at receipt.
 Delivery = Literal["send", "receive"]
-#: A log file, or an iterable of already-normalized events.
+#: One source of an audit: a log file, or an iterable of already-normalized events.
 Source = str | os.PathLike[str] | Iterable[Event | BadRecord]
 
 
@@ -38,7 +38,7 @@ def verify(protocol: FlatProtocol | Protocol | str, properties: Iterable[Propert
 
 
 def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
-          sources: Source | Sequence[Source],
+          sources: str | os.PathLike[str] | Sequence[Source],
           protocol: str | None = None, format: LogFormat | None = None,
           checker: Mapping[str, Any] | str | None = None, *,
           delivery: Delivery | None = None, record_enactments: bool = False,
@@ -61,6 +61,6 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
     """
     from .audit.driver import audit as _audit  # the Monitor and readers load here
 
-    return _audit(spec, sources, protocol=protocol, format=format, checker=checker,  # type: ignore[arg-type]
+    return _audit(spec, sources, protocol=protocol, format=format, checker=checker,
                   delivery=delivery, record_enactments=record_enactments,
                   keep_closed=keep_closed, progress=progress)

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ..findings import Severity
 from . import echo
 
 AUDIT_EXIT_CODES = """\b
@@ -99,4 +100,4 @@ def audit(logs: tuple[str, ...], spec: str, protocol: str | None, format_in: str
         echo(f"{output}: {c['error']} errors, {c['warning']} warnings, {c['info']} notes", err=True)
     else:
         echo(text.rstrip("\n"))
-    raise SystemExit(1 if result.failed(fail_on) else 0)
+    raise SystemExit(1 if result.failed("never" if fail_on == "never" else Severity(fail_on)) else 0)

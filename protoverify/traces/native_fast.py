@@ -38,7 +38,9 @@ _Value = str | _Int | float | bool | None
 _PROTOCOL_SLOT = Event.__dict__["protocol"]
 
 
-class NativeEvent(Event, frozen=False, forbid_unknown_fields=True, gc=False):
+# mypy models Structs as dataclasses and refuses a mutable subclass and a property
+# over a field; msgspec allows both (the property shadows the field's slot accessor).
+class NativeEvent(Event, frozen=False, forbid_unknown_fields=True, gc=False):  # type: ignore[misc]
     """An `Event` decoded by msgspec from a valid native message line.
 
     Only the fields whose accepted types are narrower than `Event`'s are
@@ -59,7 +61,7 @@ class NativeEvent(Event, frozen=False, forbid_unknown_fields=True, gc=False):
     seq: _Int | None = None
     decision: None = None  # message events carry none (a decision takes the reader's path)
 
-    @property  # type: ignore[override]
+    @property  # type: ignore[misc, override]
     def protocol(self) -> str | None:
         """The line's `protocol` field, else the qualifier of `message`, as `read_native`
         gives it. Derived on use rather than at decode time (the single-protocol audit

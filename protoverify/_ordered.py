@@ -11,13 +11,21 @@ from enum import StrEnum
 from typing import Any
 
 
+#: per enum class, member -> rank (filled on first use; members are fixed once declared)
+_RANKS: dict[type, dict[Any, int]] = {}
+
+
 class OrderedStrEnum(StrEnum):
     """A StrEnum whose members are ordered by declaration (first is lowest)."""
 
     @property
     def rank(self) -> int:
         """Position in the declaration order (0 for the first member)."""
-        return list(type(self)).index(self)
+        cls = type(self)
+        ranks = _RANKS.get(cls)
+        if ranks is None:
+            ranks = _RANKS[cls] = {m: i for i, m in enumerate(cls)}
+        return ranks[self]
 
     def _other(self, other: Any) -> int | None:
         if isinstance(other, type(self)):

@@ -15,7 +15,7 @@ import pytest
 
 from tests.helpers.paths import REPO
 
-SNIPPET = REPO / "tests" / "typing" / "api_snippet.py"
+SNIPPET = REPO / "tests" / "snippets" / "api_snippet.py"
 
 pytest.importorskip("mypy", reason="mypy is in the dev extras: pip install -e '.[dev]'")
 

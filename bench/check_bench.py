@@ -148,7 +148,7 @@ def run_pv_cli(path: Path, timeout: float) -> tuple[float, dict | None, str | No
         data = json.loads(out)
     except ValueError:
         return secs, None, f"exit {proc.returncode}: {err.strip()[-300:]}"
-    files = data if isinstance(data, list) else [data]
+    files = data["files"]  # {"version": 1, "files": [...]} (docs/semantics.md)
     protos = [p for f in files for p in f.get("protocols", [])]
     if len(protos) != 1:
         return secs, None, f"expected one protocol, got {len(protos)}"

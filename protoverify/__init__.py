@@ -1,21 +1,33 @@
 """protoverify: prove and audit the interaction protocols (BSPL) that agents enact.
 
-Library API (stable): `load`, `validate`, `flatten`, `verify`, `audit`. Nothing here prints or exits: the CLI does that.
+Library API (stable, typed): `load`, `validate`, `flatten`, `verify`, `audit`,
+and the types they take and return. Nothing here prints or exits: the CLI does that.
+
+`protoverify.verify` and `protoverify.audit` are the front-door *functions*
+(from `protoverify.api`). The implementation packages of the same names stay
+importable with `from` imports (`from protoverify.verify.solve import run`,
+`from protoverify.audit.driver import audit`); they are loaded below, before the
+functions are bound, so that a later submodule import never rebinds the names
+(docs/architecture.md, "Public API").
 """
+from __future__ import annotations
+
+from ._version import __version__
+from . import audit as _audit_package, verify as _verify_package  # noqa: F401  (load first: see above)
+from .api import Delivery, LogFormat, Source, audit, verify
+from .audit.result import AuditInputError, AuditResult
 from .bspl import (BSPLError, BSPLSyntaxError, Diagnostic, FlatProtocol, Protocol,
                    Specification, flatten, load, parse, validate)
-from . import verify  # the package is callable: protoverify.verify(protocol, ...) -> Report (z3 loads lazily)
-from .verify import Report
+from .findings import CODES, Code, Finding, Severity
+from .monitor.simulate import Simulator, simulate
+from .traces.event import BadRecord, Event, ReadStats
+from .traces._common import FormatError
+from .verify.result import LivenessResult, Report, SafetyResult, Verdict
 
-__version__ = "0.1.0"
-__all__ = ["audit", "BSPLError", "BSPLSyntaxError", "Diagnostic", "FlatProtocol", "Protocol",
-           "Report", "Specification", "flatten", "load", "parse", "validate", "verify", "__version__"]
-
-from . import audit as _audit_package  # noqa: E402  load it first: the function below then
-                                       # shadows the subpackage attribute for good
-
-
-def audit(spec, sources, protocol=None, format=None, checker=None, **kw):  # noqa: ANN001, ANN201
-    """Audit logs against a protocol: see `protoverify.audit.driver.audit`."""
-    from .audit.driver import audit as _audit
-    return _audit(spec, sources, protocol=protocol, format=format, checker=checker, **kw)
+__all__ = [
+    "AuditInputError", "AuditResult", "BSPLError", "BSPLSyntaxError", "BadRecord", "CODES", "Code",
+    "Delivery", "Diagnostic", "Event", "Finding", "FlatProtocol", "FormatError", "LivenessResult",
+    "LogFormat", "Protocol", "ReadStats", "Report", "SafetyResult", "Severity", "Simulator", "Source",
+    "Specification", "Verdict", "__version__", "audit", "flatten", "load", "parse", "simulate",
+    "validate", "verify",
+]

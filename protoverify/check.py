@@ -9,6 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from .bspl import BSPLError, Diagnostic, Specification, parse, read_source, validate
+from .verify.result import Report, Verdict
+
+#: The version of the `check --format json` document; bumped when a key changes meaning.
+JSON_VERSION = 1
 
 
 @dataclass
@@ -17,16 +21,20 @@ class ProtocolReport:
 
     name: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)  # verification results, when run
-    result: Any = None  # the protoverify.verify Report, when verified
+    #: The verification Report when `check` was asked to verify; an ill-formed
+    #: protocol gets an empty Report whose verdicts are `skipped`.
+    result: Report | None = None
 
     @property
     def wellformed(self) -> bool:
         return not any(d.severity == "error" for d in self.diagnostics)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "wellformed": self.wellformed,
-                "diagnostics": [d.to_dict() for d in self.diagnostics], **self.extra}
+        d: dict[str, Any] = {"name": self.name, "wellformed": self.wellformed,
+                             "diagnostics": [d.to_dict() for d in self.diagnostics]}
+        if self.result is not None:
+            d.update(self.result.to_dict())
+        return d
 
 
 @dataclass
@@ -42,11 +50,9 @@ class FileReport:
                 "protocols": [p.to_dict() for p in self.protocols]}
 
 
-SKIPPED: dict[str, Any] = {
-    "safety": {"verdict": "skipped", "parameter": None, "counterexample": []},
-    "liveness": {"verdict": "skipped", "missing": [], "counterexample": []},
-    "enactable": {}, "seconds": 0.0,
-}
+def to_document(reports: list[FileReport]) -> dict[str, Any]:
+    """The JSON document of `check --format json`: `{"version": 1, "files": [...]}`."""
+    return {"version": JSON_VERSION, "files": [r.to_dict() for r in reports]}
 
 
 def check_file(path: str | Path, verify: bool = False, timeout: float = 5.0,
@@ -54,8 +60,8 @@ def check_file(path: str | Path, verify: bool = False, timeout: float = 5.0,
     """Parse and validate one file; syntax and read errors become file-level diagnostics.
 
     With `verify`, prove every well-formed protocol (protoverify.verify: safety, liveness,
-    enactability, `timeout` seconds per solver query); ill-formed ones get "skipped".
-    The results go to `ProtocolReport.extra` (the JSON keys) and `.result` (the Report).
+    enactability, `timeout` seconds per solver query); ill-formed ones get a Report
+    whose verdicts are "skipped". The Report goes to `ProtocolReport.result`.
     `strict` makes the dialect bspl accepts but a careful author may not mean an error
     (`validate(..., strict=True)`; docs/language.md, "Dialect decisions").
     """
@@ -67,11 +73,9 @@ def check_file(path: str | Path, verify: bool = False, timeout: float = 5.0,
 
 
 def verify_protocol(spec: Specification, p: ProtocolReport, timeout: float) -> None:
-    """Fill `p.extra` with the verification results, or "skipped" when p is ill-formed."""
-    import copy
-
+    """Set `p.result`: the verification Report, or a skipped one when p is ill-formed."""
     if not p.wellformed:
-        p.extra.update(copy.deepcopy(SKIPPED))
+        p.result = Report(p.name)
         return
     from .bspl import flatten
     from .verify import verify
@@ -80,11 +84,9 @@ def verify_protocol(spec: Specification, p: ProtocolReport, timeout: float) -> N
         flat = flatten(spec, p.name)
     except BSPLError as e:  # validate should have caught it; report rather than crash
         p.diagnostics.append(e.diagnostic)
-        p.extra.update(copy.deepcopy(SKIPPED))
+        p.result = Report(p.name)
         return
-    result = verify(flat, timeout=timeout)
-    p.result = result
-    p.extra.update(result.to_dict())
+    p.result = verify(flat, timeout=timeout)
 
 
 def _check_file(path: str | Path, strict: bool = False) -> FileReport:
@@ -114,15 +116,8 @@ def exit_code(reports: list[FileReport]) -> int:
     """2 if any input was unreadable, else 1 if any protocol failed, else 3 if any was inconclusive."""
     if any(not r.readable for r in reports):
         return EXIT_INPUT
-    failed = unknown = False
-    for r in reports:
-        for p in r.protocols:
-            if not p.wellformed:
-                failed = True
-            for prop in ("safety", "liveness"):
-                verdict = (p.extra.get(prop) or {}).get("verdict")
-                if verdict in ("unsafe", "nonlive"):
-                    failed = True
-                elif verdict == "unknown":
-                    unknown = True
-    return EXIT_FAILED if failed else EXIT_UNKNOWN if unknown else EXIT_OK
+    protocols = [p for r in reports for p in r.protocols]
+    if any(not p.wellformed for p in protocols):
+        return EXIT_FAILED
+    worst = max((p.result.verdict for p in protocols if p.result is not None), default=Verdict.SKIPPED)
+    return EXIT_FAILED if worst.failed else EXIT_UNKNOWN if worst is Verdict.UNKNOWN else EXIT_OK

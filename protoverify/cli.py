@@ -9,13 +9,9 @@ import sys
 from typing import IO, Sequence
 
 import click
-import orjson
 
-from . import __version__
-
-def echo(text: str = "", err: bool = False) -> None:
-    """Write a line to stdout (or stderr); `main` may have redirected both."""
-    (sys.stderr if err else sys.stdout).write(text + "\n")
+from ._version import __version__
+from .commands import audit, check, echo
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,12 +40,9 @@ def main(args: Sequence[str] | None = None, stdout: IO[str] | None = None,
             return 2
 
 
-def _register() -> None:
-    """Attach the subcommands; each lives in protoverify/commands/<name>.py."""
-    from .commands import audit, check  # noqa: F401  (registers on import)
-
-
-_register()
+# Each subcommand lives in protoverify/commands/<name>.py; the group adds it here.
+cli.add_command(check.check)
+cli.add_command(audit.audit)
 
 
 def entry() -> None:

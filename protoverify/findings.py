@@ -6,13 +6,23 @@ single source of the documentation (docs/auditing.md, SARIF rules, `--help`).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
-Severity = Literal["error", "warning", "info"]
-SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
-#: Higher is worse; `--fail-on` compares against this.
-RANK: dict[str, int] = {"info": 1, "warning": 2, "error": 3}
+from ._ordered import OrderedStrEnum
+
+
+class Severity(OrderedStrEnum):
+    """How bad a finding is, ordered (info < warning < error): `--fail-on` compares
+    against it. The values are the strings of the reports and of checker profiles."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+#: Worst first: the order of counts in summaries and of the `--fail-on` choices.
+SEVERITIES: tuple[Severity, ...] = tuple(sorted(Severity, reverse=True))
 
 FAMILIES: tuple[str, ...] = ("record", "role", "causality", "integrity", "duplication",
                              "delivery", "completion", "decision", "policy")
@@ -22,13 +32,13 @@ FAMILIES: tuple[str, ...] = ("record", "role", "causality", "integrity", "duplic
 class Code:
     code: str
     family: str
-    severity: str
+    severity: Severity
     title: str
     description: str
 
 
 def _c(code: str, family: str, severity: str, title: str, description: str) -> Code:
-    return Code(code, family, severity, title, description)
+    return Code(code, family, Severity(severity), title, description)
 
 
 CODES: dict[str, Code] = {c.code: c for c in (
@@ -115,7 +125,7 @@ class Finding:
     """One violation (or note) at one place of a log."""
 
     code: str
-    severity: str
+    severity: Severity
     text: str
     source: str | None = None
     line: int | None = None
@@ -126,6 +136,10 @@ class Finding:
     agent: str | None = None
     expected: str | None = None
 
+    def __post_init__(self) -> None:
+        if type(self.severity) is not Severity:  # a plain string from a caller or a profile
+            object.__setattr__(self, "severity", Severity(self.severity))
+
     @property
     def family(self) -> str:
         return CODES[self.code].family
@@ -135,10 +149,10 @@ class Finding:
         return CODES[self.code].title
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["family"] = self.family
-        return {k: d[k] for k in ("code", "family", "severity", "source", "line", "run", "enactment",
-                                  "message", "role", "agent", "text", "expected")}
+        return {"code": self.code, "family": self.family, "severity": self.severity.value,
+                "source": self.source, "line": self.line, "run": self.run, "enactment": self.enactment,
+                "message": self.message, "role": self.role, "agent": self.agent, "text": self.text,
+                "expected": self.expected}
 
     def location(self) -> str:
         if self.source is None:

@@ -35,8 +35,8 @@ def test_ill_formed_protocol_exits_1_and_json_lists_the_diagnostic(tmp_path):
     code, out, _ = run("check", "--format", "json", str(f))
     assert code == 1
     doc = json.loads(out)
-    files = doc if isinstance(doc, list) else [doc]
-    proto = files[0]["protocols"][0]
+    assert doc["version"] == 1
+    proto = doc["files"][0]["protocols"][0]
     assert proto["name"] == "P" and proto["wellformed"] is False
     assert ("E010", 4, 8) in {(d["code"], d["line"], d["column"]) for d in proto["diagnostics"]}
 

@@ -1,16 +1,13 @@
-"""Audit recorded enactments: readers -> Monitor -> Findings (see docs/auditing.md)."""
+"""Audit recorded enactments: readers -> Monitor -> Findings (see docs/auditing.md).
+
+The implementation package; the front door is `protoverify.audit(...)` (defined
+in `protoverify.api`). `AuditResult` and `AuditInputError` live in `.result`,
+the replay in `.driver`.
+"""
 from __future__ import annotations
 
-from typing import Any
+from ..findings import CODES, FAMILIES, SEVERITIES, Code, Finding, Severity
+from .result import AuditInputError, AuditResult, FailOn
 
-from ..findings import CODES, FAMILIES, RANK, SEVERITIES, Code, Finding
-
-__all__ = ["AuditInputError", "AuditResult", "CODES", "Code", "FAMILIES", "Finding", "RANK",
-           "SEVERITIES", "audit"]
-
-
-def __getattr__(name: str) -> Any:  # lazy: the Monitor imports .findings from here
-    if name in ("audit", "AuditResult", "AuditInputError"):
-        from . import driver
-        return getattr(driver, name)
-    raise AttributeError(name)
+__all__ = ["AuditInputError", "AuditResult", "CODES", "Code", "FAMILIES", "FailOn", "Finding",
+           "SEVERITIES", "Severity"]

@@ -10,9 +10,8 @@ from __future__ import annotations
 import gc
 import os
 import re
-from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -21,56 +20,8 @@ import orjson
 from ..bspl import FlatProtocol, Specification, flatten, load
 from ..monitor.monitor import EnactmentStatus, Monitor
 from ..traces.event import BadRecord, Event, ReadStats
-from ..findings import CODES, RANK, SEVERITIES, Finding, finding
-
-
-class AuditInputError(Exception):
-    """The audit cannot start or read an input (exit code 2 in the CLI)."""
-
-
-@dataclass
-class AuditResult:
-    """Findings (iterate over it), summary counts and per-enactment status."""
-
-    findings: list[Finding] = field(default_factory=list)
-    events: int = 0
-    records: int = 0
-    complete: int = 0
-    incomplete: int = 0
-    statuses: list[EnactmentStatus] = field(default_factory=list)
-    by_enactment: Counter = field(default_factory=Counter)
-    sources: list[str] = field(default_factory=list)
-    formats: dict[str, str] = field(default_factory=dict)
-    protocols: list[str] = field(default_factory=list)
-    delivery: str = "send"
-
-    def __iter__(self):
-        return iter(self.findings)
-
-    def __len__(self) -> int:
-        return len(self.findings)
-
-    @property
-    def enactments(self) -> int:
-        return self.complete + self.incomplete
-
-    def counts(self) -> dict[str, int]:
-        c = Counter(f.severity for f in self.findings)
-        return {s: c.get(s, 0) for s in SEVERITIES}
-
-    def summary(self) -> dict[str, Any]:
-        return {"events": self.events, "records": self.records, "enactments": self.enactments,
-                "complete": self.complete, "incomplete": self.incomplete, "findings": self.counts()}
-
-    def codes(self) -> Counter:
-        return Counter(f.code for f in self.findings)
-
-    def failed(self, fail_on: str = "error") -> bool:
-        """True when some finding is at or above `fail_on` (never: always False)."""
-        if fail_on == "never":
-            return False
-        limit = RANK[fail_on]
-        return any(RANK[f.severity] >= limit for f in self.findings)
+from ..findings import CODES, Finding, Severity, finding
+from .result import AuditInputError, AuditResult
 
 
 Progress = Callable[[str, int], None]
@@ -119,8 +70,9 @@ def _checker(checker: Mapping[str, Any] | str | None) -> Mapping[str, Any]:
         if code not in CODES:
             raise AuditInputError(f"checker names unknown finding code {code!r}")
     for level in prof.get("severity", {}).values():
-        if level not in SEVERITIES:
-            raise AuditInputError(f"checker severity {level!r} is not one of {', '.join(SEVERITIES)}")
+        if level not in Severity.__members__.values():
+            raise AuditInputError(f"checker severity {level!r} is not one of "
+                                  f"{', '.join(s.value for s in sorted(Severity, reverse=True))}")
     return prof
 
 
@@ -301,7 +253,7 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike,
     router = _Router(loaded, protocol, delivery, on_status, keep_closed)
     result.protocols = list(router.flat)
     disabled = frozenset(prof.get("disable", ()))
-    severity = dict(prof.get("severity", {}))
+    severity = {code: Severity(level) for code, level in prof.get("severity", {}).items()}
     out = result.findings
     per = result.by_enactment
 
@@ -323,11 +275,7 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike,
                 result.sources.append(path)
                 result.formats[path] = fmt or "?"
                 try:
-                    if fmt == "native":
-                        from .fastnative import read_native_fast
-                        items = read_native_fast(path, stats)
-                    else:
-                        items = read(path, format=fmt, schema=router.schema, stats=stats)
+                    items = read(path, format=fmt, schema=router.schema, stats=stats)
                 except (FormatError, ValueError) as e:
                     raise AuditInputError(f"{path}: {e}") from None
             route = router.route if router.default is None else None

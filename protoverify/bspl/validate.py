@@ -8,8 +8,6 @@ reports these as the errors they were (docs/language.md, "Dialect decisions").
 """
 from __future__ import annotations
 
-import networkx as nx
-
 from .compose import FlatProtocol, flatten, split_arguments
 from .diagnostics import Diagnostic, excerpt
 from .model import MESSAGE_ADORNMENTS, Parameter, Protocol, Span, Specification
@@ -51,15 +49,21 @@ def _repeated(par: Parameter, first: Parameter, what: str, p: Protocol, c: _Coll
 
 
 def _cycles(spec: Specification) -> set[str]:
-    """Protocols that reach themselves through references."""
-    g = nx.DiGraph()
-    for p in spec:
-        g.add_node(p.name)
-        for r in p.references:
-            if spec.get(r.name) is not None:
-                g.add_edge(p.name, r.name)
-    return {n for comp in nx.strongly_connected_components(g) for n in comp
-            if len(comp) > 1 or g.has_edge(n, n)}
+    """Protocols that reach themselves through references (a depth-first search from
+    each protocol: specs are small, and this keeps graph libraries off the start-up path)."""
+    succ = {p.name: {r.name for r in p.references if spec.get(r.name) is not None} for p in spec}
+    cyclic: set[str] = set()
+    for start in succ:
+        stack, seen = list(succ[start]), set()
+        while stack:
+            n = stack.pop()
+            if n == start:
+                cyclic.add(start)
+                break
+            if n not in seen:
+                seen.add(n)
+                stack.extend(succ.get(n, ()))
+    return cyclic
 
 
 def _declarations(p: Protocol, c: _Collector) -> None:

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from ..cli import cli, echo
+from ..findings import Severity
+from . import echo
 
 AUDIT_EXIT_CODES = """\b
 Exit codes:
@@ -53,7 +54,7 @@ class _Progress:
             self.bar.stop()
 
 
-@cli.command(epilog=AUDIT_EXIT_CODES)
+@click.command(epilog=AUDIT_EXIT_CODES)
 @click.argument("logs", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--spec", "spec", required=True, type=click.Path(dir_okay=False),
               help="BSPL file holding the protocol.")
@@ -99,4 +100,4 @@ def audit(logs: tuple[str, ...], spec: str, protocol: str | None, format_in: str
         echo(f"{output}: {c['error']} errors, {c['warning']} warnings, {c['info']} notes", err=True)
     else:
         echo(text.rstrip("\n"))
-    raise SystemExit(1 if result.failed(fail_on) else 0)
+    raise SystemExit(1 if result.failed("never" if fail_on == "never" else Severity(fail_on)) else 0)

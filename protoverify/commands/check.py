@@ -4,8 +4,8 @@ from __future__ import annotations
 import click
 import orjson
 
-from ..check import FileReport, check_file, exit_code
-from ..cli import cli, echo
+from ..check import FileReport, check_file, exit_code, to_document
+from . import echo
 
 CHECK_EXIT_CODES = """\b
 Exit codes:
@@ -24,10 +24,10 @@ def render_check_text(reports: list[FileReport], diagram: bool = False) -> str:
             lines.append(d.format())
         for p in r.protocols:
             status = "well-formed" if p.wellformed else "ILL-FORMED"
-            if p.result is not None:
-                status += f", {p.result.summary()} ({p.result.seconds:.2f}s)"
-            elif p.extra:
+            if p.result is not None and p.result.skipped:
                 status += ", verification skipped"
+            elif p.result is not None:
+                status += f", {p.result.summary()} ({p.result.seconds:.2f}s)"
             lines.append(f"{r.path}: {p.name}: {status}")
             for d in p.diagnostics:
                 lines.append(d.format())
@@ -42,7 +42,7 @@ def render_check_text(reports: list[FileReport], diagram: bool = False) -> str:
     return "\n".join(lines + ([""] + details if details else []))
 
 
-@cli.command(epilog=CHECK_EXIT_CODES)
+@click.command(epilog=CHECK_EXIT_CODES)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
@@ -62,7 +62,7 @@ def check(files: tuple[str, ...], fmt: str, timeout: float, diagram: bool, no_ve
     liveness and enactability of every well-formed protocol."""
     reports = [check_file(f, verify=not no_verify, timeout=timeout, strict=strict) for f in files]
     if fmt == "json":
-        echo(orjson.dumps([r.to_dict() for r in reports], option=orjson.OPT_INDENT_2).decode())
+        echo(orjson.dumps(to_document(reports), option=orjson.OPT_INDENT_2).decode())
     else:
         echo(render_check_text(reports, diagram))
     raise SystemExit(exit_code(reports))

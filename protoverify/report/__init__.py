@@ -8,8 +8,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 import orjson
 
-from .. import __version__
-from ..findings import CODES, RANK, Finding
+from .._version import __version__
+from ..findings import CODES, Finding
 
 FORMATS = ("text", "json", "junit", "sarif")
 
@@ -34,7 +34,7 @@ def to_text(result: Any) -> str:
             lines.append(f"enactment {enact}" + (f" (run {run})" if run else ""))
         else:
             lines.append("records" if not run else f"run {run}")
-        for f in sorted(fs, key=lambda f: (f.source or "\uffff", f.line or 0, -RANK[f.severity])):
+        for f in sorted(fs, key=lambda f: (f.source or "\uffff", f.line or 0, -f.severity.rank)):
             who = "/".join(x for x in (f.role, f.agent) if x)
             lines.append(f"  {f.location()}: {f.severity} {f.code} [{f.family}] {f.text}"
                          + (f"  ({who})" if who else ""))

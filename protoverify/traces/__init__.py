@@ -11,7 +11,8 @@ from .detect import FORMATS, detect_format, read
 from .envelope import read_envelope
 from .event import EVENT_KINDS, BadRecord, Event, EventKind, ReadStats
 from .native import read_native
+from .native_fast import read_native_fast
 
 __all__ = ["BadRecord", "EVENT_KINDS", "Event", "EventKind", "FORMATS", "FormatError", "ReadStats",
            "Schema", "detect_format", "read", "read_adapter", "read_ahoy", "read_ahoy_json",
-           "read_envelope", "read_native"]
+           "read_envelope", "read_native", "read_native_fast"]

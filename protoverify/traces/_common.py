@@ -82,33 +82,40 @@ def account(stats: ReadStats, items: list[Item], nlines: int = 1) -> None:
         stats.irrelevant += nlines
 
 
+def account_events(stats: ReadStats, n: int) -> None:
+    """Count `n` lines that each produced exactly one event (a fast reader's batch)."""
+    stats.lines += n
+    stats.events += n
+    stats.event_lines += n
+
+
 Convert = Callable[[dict[str, Any], int], list[Item]]
 
 
+def jsonl_items(path: str, line: Line, convert: Convert) -> list[Item]:
+    """One JSON-lines line -> its items: blank lines are irrelevant; undecodable,
+    truncated, over-long and non-object lines are BadRecords; an object goes to
+    `convert(obj, line_no)`, whose empty answer means "irrelevant"."""
+    if line.too_long:
+        return [BadRecord(path, line.no, f"line longer than {MAX_LINE} bytes", show(line.data))]
+    if not line.data.strip():
+        return []
+    try:
+        obj = orjson.loads(line.data)
+    except orjson.JSONDecodeError as e:
+        why = "truncated last line (no newline at end)" if not line.ended else "not valid JSON"
+        return [BadRecord(path, line.no, f"{why}: {e}", show(line.data))]
+    if isinstance(obj, dict):
+        return convert(obj, line.no)
+    return [BadRecord(path, line.no, f"not a JSON object (got {type(obj).__name__})", show(line.data))]
+
+
 def read_jsonl(path: str, convert: Convert, stats: ReadStats | None) -> Iterator[Item]:
-    """Drive a JSON-lines reader: blank lines are irrelevant; undecodable,
-    truncated, over-long and non-object lines are BadRecords; every object line
-    goes to `convert(obj, line_no)`, whose empty answer means "irrelevant"."""
+    """Drive a JSON-lines reader over `path` (see `jsonl_items`), accounting every line."""
     stats = stats if stats is not None else ReadStats()
     for line in iter_lines(path):
         stats.lines += 1
-        items: list[Item]
-        if line.too_long:
-            items = [BadRecord(path, line.no, f"line longer than {MAX_LINE} bytes", show(line.data))]
-        elif not line.data.strip():
-            items = []
-        else:
-            try:
-                obj = orjson.loads(line.data)
-            except orjson.JSONDecodeError as e:
-                why = "truncated last line (no newline at end)" if not line.ended else "not valid JSON"
-                items = [BadRecord(path, line.no, f"{why}: {e}", show(line.data))]
-            else:
-                if isinstance(obj, dict):
-                    items = convert(obj, line.no)
-                else:
-                    items = [BadRecord(path, line.no, f"not a JSON object (got {type(obj).__name__})",
-                                       show(line.data))]
+        items = jsonl_items(path, line, convert)
         account(stats, items)
         yield from items
 

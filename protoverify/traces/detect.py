@@ -17,11 +17,11 @@ from .ahoy import read_ahoy
 from .ahoy_json import MAX_DOC, kind_of, read_ahoy_json
 from .envelope import IRRELEVANT_TYPES, MESSAGE_TYPES, read_envelope
 from .event import BadRecord, Event, ReadStats
-from .native import read_native
+from .native_fast import read_native_fast
 
 Reader = Callable[..., Iterator["Event | BadRecord"]]
 READERS: dict[str, Reader] = {
-    "native": read_native, "envelope": read_envelope, "ahoy": read_ahoy,
+    "native": read_native_fast, "envelope": read_envelope, "ahoy": read_ahoy,
     "adapter": read_adapter, "ahoy-json": read_ahoy_json,
 }
 FORMATS = tuple(READERS)

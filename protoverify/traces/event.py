@@ -2,18 +2,21 @@
 
 One record type for all formats keeps the Monitor ignorant of where a log came
 from; `source`/`line` let every finding point back at the exact input line.
+`Event` is a frozen msgspec Struct (cheap to build, and the fast native reader
+decodes JSON straight into a subclass of it: traces/native_fast.py).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
+
+import msgspec
 
 EventKind = Literal["send", "receive", "reject", "drop", "decision"]
 EVENT_KINDS: tuple[str, ...] = ("send", "receive", "reject", "drop", "decision")
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(msgspec.Struct, frozen=True):
     """One thing that happened in an enactment, normalized across formats.
 
     `message` is `Protocol/message` or a bare message name; `bindings` holds the
@@ -25,7 +28,7 @@ class Event:
     message: str | None
     sender: str | None
     recipients: tuple[str, ...] = ()
-    bindings: dict[str, Any] = field(default_factory=dict)
+    bindings: dict[str, Any] = msgspec.field(default_factory=dict)
     source: str = "<memory>"
     line: int = 0
     seq: int | None = None

@@ -3,22 +3,26 @@
 `verify(protocol_or_flat, properties=..., timeout=...) -> Report`. Importing this package
 does not import z3 (the CLI stays fast); the solver loads on the first `verify` call.
 
-The package object is itself callable, so `protoverify.verify(...)` and
-`protoverify.verify.explorer` both work.
+This is the implementation package; the front door is `protoverify.verify(...)`
+(defined in `protoverify.api`), which calls the function below.
 """
 from __future__ import annotations
 
-import sys
-import types
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable, Literal
 
-from .result import LivenessResult, Report, SafetyResult, render_diagrams, render_mermaid, render_text
+from .result import (LivenessResult, Report, SafetyResult, Verdict, render_diagrams, render_mermaid,
+                     render_text)
 
-PROPERTIES = ("safety", "liveness", "enactability")
+if TYPE_CHECKING:
+    from ..bspl import FlatProtocol, Protocol, Specification
+
+Property = Literal["safety", "liveness", "enactability"]
+PROPERTIES: tuple[Property, ...] = ("safety", "liveness", "enactability")
 
 
-def verify(protocol, properties: Iterable[str] = PROPERTIES, timeout: float = 5.0, *,
-           spec=None, minimize: bool = True, rlimit: int | None = None) -> Report:
+def verify(protocol: FlatProtocol | Protocol | str, properties: Iterable[str] = PROPERTIES,
+           timeout: float = 5.0, *, spec: Specification | None = None, minimize: bool = True,
+           rlimit: int | None = None) -> Report:
     """Verify one protocol.
 
     `protocol` is a FlatProtocol, a Protocol (flattened against `spec`, or alone when
@@ -46,12 +50,5 @@ def verify(protocol, properties: Iterable[str] = PROPERTIES, timeout: float = 5.
     return run(flat, props, timeout, minimize, rlimit)
 
 
-class _CallableModule(types.ModuleType):
-    def __call__(self, *args, **kwargs) -> Report:
-        return verify(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
-
-__all__ = ["LivenessResult", "PROPERTIES", "Report", "SafetyResult", "render_diagrams",
-           "render_mermaid", "render_text", "verify"]
+__all__ = ["LivenessResult", "PROPERTIES", "Property", "Report", "SafetyResult", "Verdict",
+           "render_diagrams", "render_mermaid", "render_text", "verify"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._ordered import OrderedStrEnum
 from .rules import Msg
 
 Event = dict[str, Any]  # {"kind", "message", "role", "sender", "recipients", "params"}
@@ -33,28 +34,52 @@ def _params(m: Msg) -> list[str]:
             + [f"nil {p}" for p in sorted(m.nils)])
 
 
+class Verdict(OrderedStrEnum):
+    """The answer to one property, ordered from least to most alarming: the
+    largest verdict of a run decides its exit code (failed > unknown > fine).
+    The values are the strings of the JSON output."""
+
+    SKIPPED = "skipped"  # not verified (the protocol is ill-formed)
+    SAFE = "safe"
+    LIVE = "live"
+    UNKNOWN = "unknown"  # a solver query ran out of time
+    UNSAFE = "unsafe"
+    NONLIVE = "nonlive"
+
+    @property
+    def failed(self) -> bool:
+        """The property was disproved (unsafe or nonlive)."""
+        return self >= Verdict.UNSAFE
+
+
 @dataclass
 class SafetyResult:
-    verdict: str = "skipped"  # safe | unsafe | unknown | skipped
+    verdict: Verdict = Verdict.SKIPPED  # safe | unsafe | unknown | skipped
     parameter: str | None = None
     counterexample: list[Event] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)  # the roles that both bind `parameter`
 
+    def __post_init__(self) -> None:
+        self.verdict = Verdict(self.verdict)  # the solver passes the plain strings
+
     def to_dict(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "parameter": self.parameter,
+        return {"verdict": self.verdict.value, "parameter": self.parameter,
                 "counterexample": self.counterexample, "roles": self.roles}
 
 
 @dataclass
 class LivenessResult:
-    verdict: str = "skipped"  # live | nonlive | unknown | skipped
+    verdict: Verdict = Verdict.SKIPPED  # live | nonlive | unknown | skipped
     missing: list[str] = field(default_factory=list)
     counterexample: list[Event] = field(default_factory=list)
     knowledge: dict[str, list[str]] = field(default_factory=dict)  # role -> what it knows when stuck
     disabled: dict[str, list[str]] = field(default_factory=dict)  # unsent message -> why disabled
 
+    def __post_init__(self) -> None:
+        self.verdict = Verdict(self.verdict)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "missing": self.missing, "counterexample": self.counterexample,
+        return {"verdict": self.verdict.value, "missing": self.missing, "counterexample": self.counterexample,
                 "knowledge": self.knowledge, "disabled": self.disabled}
 
 
@@ -70,6 +95,16 @@ class Report:
     seconds: float = 0.0
 
     @property
+    def skipped(self) -> bool:
+        """Not verified at all (an ill-formed protocol gets a Report with no results)."""
+        return self.safety.verdict is Verdict.SKIPPED and self.liveness.verdict is Verdict.SKIPPED
+
+    @property
+    def verdict(self) -> Verdict:
+        """The most alarming of the safety and liveness verdicts."""
+        return max(self.safety.verdict, self.liveness.verdict)
+
+    @property
     def dead(self) -> list[str]:
         return [m for m, ok in self.enactable.items() if ok is False]
 
@@ -82,8 +117,8 @@ class Report:
         """One line: `safe, live, 7/7 messages enactable`."""
         n = len(self.enactable)
         ok = sum(1 for v in self.enactable.values() if v)
-        parts = [self.safety.verdict + (f" ({self.safety.parameter})" if self.safety.parameter else ""),
-                 self.liveness.verdict + (f" (missing {', '.join(self.liveness.missing)})"
+        parts = [self.safety.verdict.value + (f" ({self.safety.parameter})" if self.safety.parameter else ""),
+                 self.liveness.verdict.value + (f" (missing {', '.join(self.liveness.missing)})"
                                           if self.liveness.missing else "")]
         if n:
             parts.append(f"{ok}/{n} messages enactable"
@@ -106,10 +141,10 @@ def render_text(report: Report) -> str:
     """The counterexamples of a report, as numbered steps; empty when there are none."""
     lines: list[str] = []
     s, lv = report.safety, report.liveness
-    if s.verdict == "unsafe":
+    if s.verdict is Verdict.UNSAFE:
         lines.append(f"  unsafe: {s.parameter} is bound by {' and '.join(s.roles)} in one enactment:")
         lines += [f"    {i}. {format_event(e)}" for i, e in enumerate(s.counterexample, 1)]
-    if lv.verdict == "nonlive":
+    if lv.verdict is Verdict.NONLIVE:
         lines.append(f"  nonlive: stuck with {', '.join(lv.missing)} unbound after:")
         lines += [f"    {i}. {format_event(e)}" for i, e in enumerate(lv.counterexample, 1)]
         if not lv.counterexample:
@@ -159,10 +194,10 @@ def render_mermaid(events: list[Event], title: str = "", note: str = "") -> str:
 
 def render_diagrams(report: Report) -> str:
     out: list[str] = []
-    if report.safety.verdict == "unsafe":
+    if report.safety.verdict is Verdict.UNSAFE:
         out.append(render_mermaid(report.safety.counterexample, f"{report.name}: unsafe",
                                   f"{report.safety.parameter} bound by {' and '.join(report.safety.roles)}"))
-    if report.liveness.verdict == "nonlive":
+    if report.liveness.verdict is Verdict.NONLIVE:
         out.append(render_mermaid(report.liveness.counterexample, f"{report.name}: nonlive",
                                   f"stuck: {', '.join(report.liveness.missing)} unbound"))
     return "\n\n".join(out)

@@ -72,16 +72,33 @@ def test_nonlive_exits_1(write):
 def test_ill_formed_is_skipped(write):
     code, out, _ = run("check", write(ILL), "--format", "json")
     assert code == 1
-    [f] = json.loads(out)
+    [f] = json.loads(out)["files"]
     [p] = f["protocols"]
     assert p["wellformed"] is False
     assert p["safety"]["verdict"] == "skipped" and p["liveness"]["verdict"] == "skipped"
 
 
+def test_skipped_and_verified_protocols_have_one_json_shape(write):
+    code, out, _ = run("check", "--format", "json", write(ILL), write(SAFE, "q.bspl"))
+    doc = json.loads(out)
+    assert set(doc) == {"version", "files"} and doc["version"] == 1
+    skipped, verified = (f["protocols"][0] for f in doc["files"])
+    assert skipped["safety"]["verdict"] == "skipped" and verified["safety"]["verdict"] == "safe"
+
+    def shape(p):  # keys and value types, one level into the per-property objects
+        return {k: ({kk: type(vv).__name__ for kk, vv in v.items()} if k in ("safety", "liveness")
+                    else type(v).__name__) for k, v in p.items() if k != "wellformed"}
+
+    assert shape(skipped).keys() == shape(verified).keys()
+    assert shape(skipped)["safety"].keys() == shape(verified)["safety"].keys()
+    assert shape(skipped)["liveness"].keys() == shape(verified)["liveness"].keys()
+    assert shape(skipped)["enactable"] == "dict" and shape(verified)["enactable"] == "dict"
+
+
 def test_json_keys(write):
     code, out, _ = run("check", "--format", "json", write(UNSAFE), write(SAFE, "q.bspl"))
     assert code == 1
-    files = json.loads(out)
+    files = json.loads(out)["files"]
     assert [set(f) >= {"path", "diagnostics", "protocols"} for f in files] == [True, True]
     p = files[0]["protocols"][0]
     assert set(p) >= {"name", "wellformed", "diagnostics", "safety", "liveness", "enactable", "seconds"}
@@ -103,7 +120,7 @@ def test_usage_and_input_errors_exit_2(write, tmp_path):
 def test_timeout_exits_3(write):
     code, out, _ = run("check", write(independent_choices(256, deadlock=True)), "--timeout", "0.001",
                        "--format", "json")
-    p = json.loads(out)[0]["protocols"][0]
+    p = json.loads(out)["files"][0]["protocols"][0]
     assert p["liveness"]["verdict"] == "unknown" and p["safety"]["verdict"] == "safe"
     assert code == 3
 
@@ -126,7 +143,7 @@ def test_specs_meet_their_expectations(path):
     expected = {m["name"]: m.groupdict() for m in EXPECT.finditer(path.read_text())}
     assert expected, f"{path.name}: every spec needs an `// expect:` header"
     code, out, _ = run("check", "--format", "json", str(path))
-    files = json.loads(out)
+    files = json.loads(out)["files"]
     got = {p["name"]: p for f in files for p in f["protocols"]}
     assert set(got) == set(expected), "check reports exactly the protocols of the headers"
     for name, e in expected.items():

@@ -1,27 +1,28 @@
-"""A fast path for native JSONL in the audit hot loop.
+"""The native JSONL reader that format detection chooses: `read_native`, faster.
 
-Same results as `protoverify.traces.native.read_native`, line for line, but
-cheaper per line:
+Same results as `protoverify.traces.native.read_native` (the strict reference
+reader), line for line, and the same accounting, but cheaper per line:
 
 * the file is read in 1 MB chunks and split into lines in C (not `readline`);
-* a plainly valid message event is decoded *and type-checked* by msgspec into
-  a `NativeEvent` struct, which is the event the Monitor gets (no dict to
-  inspect in Python, no second object to fill);
+* a plainly valid message event is decoded *and type-checked* by msgspec
+  straight into a `NativeEvent`, a subclass of `Event` whose field types are
+  narrowed to what the reader would accept (no dict to inspect in Python, no
+  second object to fill);
 * anything msgspec does not accept exactly as the reader would (a missing or
   mistyped field, an unknown field, a decision, bad JSON, a huge integer that
-  orjson reads as a float, a binding value that is a list or object) goes through the reader's own orjson + `convert`
-  path, so its result and error texts are the reader's.
+  orjson reads as a float, a binding value that is a list or object) goes
+  through the reader's own path (`_common.jsonl_items` + `native.convert`), so
+  its result, error texts and accounting are the reader's.
 """
 from __future__ import annotations
 
 from typing import Annotated, Any, Iterator, Literal
 
 import msgspec
-import orjson
 
-from ..traces._common import MAX_LINE, TEXT_CAP, show
-from ..traces.event import BadRecord, ReadStats
-from ..traces.native import _OPTIONAL, convert
+from ._common import MAX_LINE, TEXT_CAP, Item, Line, Schema, account, account_events, jsonl_items
+from .event import BadRecord, Event, ReadStats
+from .native import _OPTIONAL, convert
 
 _MSG_KINDS = frozenset(("send", "receive", "reject", "drop"))
 _CHUNK = 1 << 20
@@ -33,12 +34,20 @@ _Int = Annotated[int, msgspec.Meta(ge=-(1 << 63), le=(1 << 63) - 1)]
 _Value = str | _Int | float | bool | None
 
 
-class NativeEvent(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    """A valid native message event, as `read_native` would return it (duck-typed Event).
+#: Event's own storage of `protocol`, which NativeEvent's property reads
+_PROTOCOL_SLOT = Event.__dict__["protocol"]
 
-    Unknown fields are refused (such lines take the orjson path, which ignores
-    them) so that msgspec never skips a value without validating it. `source`
-    and `line` are set by the reader; a line that has a key of their JSON names decodes the same (they are overwritten).
+
+# mypy models Structs as dataclasses and refuses a mutable subclass and a property
+# over a field; msgspec allows both (the property shadows the field's slot accessor).
+class NativeEvent(Event, frozen=False, forbid_unknown_fields=True, gc=False):  # type: ignore[misc]
+    """An `Event` decoded by msgspec from a valid native message line.
+
+    Only the fields whose accepted types are narrower than `Event`'s are
+    redeclared; the others are Event's own. Unknown fields are refused (such
+    lines take the reader's path, which ignores them) so that msgspec never
+    skips a value without validating it. `source` and `line` are set by the
+    reader (hence not frozen): their JSON names are ones no log uses.
     `gc=False`: it holds only strings, numbers and JSON containers, never itself.
     """
 
@@ -47,34 +56,25 @@ class NativeEvent(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     sender: str
     recipients: tuple[str, ...]
     bindings: dict[str, _Value]
-    seq: _Int | None = None
-    ts: float | None = None
-    run: str | None = None
-    agent: str | None = None
-    id: str | None = None
-    reason: str | None = None
-    declared_protocol: str | None = msgspec.field(default=None, name="protocol")
     source: str = msgspec.field(default="", name="(reader) source")
     line: int = msgspec.field(default=0, name="(reader) line")
+    seq: _Int | None = None
+    decision: None = None  # message events carry none (a decision takes the reader's path)
 
-    @property
-    def decision(self) -> None:
-        """Message events carry no decision (a decision field takes the orjson path)."""
-        return None
-
-    @property
+    @property  # type: ignore[misc, override]
     def protocol(self) -> str | None:
-        """The `protocol` field, else the qualifier of `message` (computed on use: the
-        single-protocol audit never asks)."""
-        p = self.declared_protocol
+        """The line's `protocol` field, else the qualifier of `message`, as `read_native`
+        gives it. Derived on use rather than at decode time (the single-protocol audit
+        never asks), so the stored field (what `repr` and `==` see) keeps the line's own."""
+        p: str | None = _PROTOCOL_SLOT.__get__(self)
         if p is not None:
             return p
         m = self.message
         return m.split("/", 1)[0] if "/" in m else None
 
 
-assert set(_OPTIONAL) == {"seq", "ts", "run", "agent", "id", "reason", "protocol", "decision"}, \
-    "NativeEvent must declare every optional field of the native format"
+assert set(_OPTIONAL) <= set(NativeEvent.__struct_fields__), \
+    "NativeEvent must have every optional field of the native format"
 
 _decode = msgspec.json.Decoder(NativeEvent).decode
 
@@ -109,8 +109,11 @@ def _chunks(f: Any) -> Iterator[tuple[list[bytes], bool]]:
             yield lines, True
 
 
-def read_native_fast(path: str, stats: ReadStats) -> Iterator[Any]:
-    """Stream native events (and BadRecords) from `path`, counting lines in `stats`."""
+def read_native_fast(path: str, schema: Schema | None = None,
+                     stats: ReadStats | None = None) -> Iterator[Event | BadRecord]:
+    """Stream native events (and BadRecords) from `path`, as `read_native` does.
+    `schema` is accepted for the uniform reader signature and not used."""
+    stats = stats if stats is not None else ReadStats()
     decode = _decode
     no = 0
     with open(path, "rb") as f:
@@ -133,10 +136,7 @@ def read_native_fast(path: str, stats: ReadStats) -> Iterator[Any]:
                             continue
                     yield from _slow_line(line, no, path, stats, ended or i < last)
             finally:
-                stats.lines += good
-                stats.events += good
-                stats.event_lines += good
-    return
+                account_events(stats, good)
 
 
 #: exact types per optional field (orjson yields exact builtins; bool is excluded as the reader does)
@@ -157,46 +157,28 @@ def _as_event(obj: dict[str, Any], path: str, no: int) -> NativeEvent | None:
         if v is not None and type(v) not in types:
             return None
     ts = get("ts")
-    return NativeEvent(kind, m, s, tuple(rc), b, seq=get("seq"), ts=float(ts) if ts is not None else None,
-                       run=get("run"), agent=get("agent"), id=get("id"), reason=get("reason"),
-                       declared_protocol=get("protocol"), source=path, line=no)
+    return NativeEvent(kind=kind, message=m, sender=s, recipients=tuple(rc), bindings=b,
+                       source=path, line=no, seq=get("seq"),
+                       ts=float(ts) if ts is not None else None, run=get("run"), agent=get("agent"),
+                       id=get("id"), reason=get("reason"), protocol=get("protocol"))
 
 
-def _slow_line(line: bytes, no: int, path: str, stats: ReadStats, ended: bool) -> list[Any]:
-    """One line as the reader sees it (orjson + `convert`), with its accounting
-    (the caller has not counted it)."""
-    stats.lines += 1
-    if len(line) >= MAX_LINE:
-        stats.bad += 1
-        stats.bad_lines += 1
-        return [BadRecord(path, no, f"line longer than {MAX_LINE} bytes", show(line[:MAX_LINE][:TEXT_CAP]))]
-    data = line.rstrip(b"\r")  # what `iter_lines` gives `read_jsonl`, so error positions match
-    if not data.strip():
-        stats.irrelevant += 1
-        return []
-    try:
-        obj = orjson.loads(data)
-    except orjson.JSONDecodeError as e:
-        why = "truncated last line (no newline at end)" if not ended else "not valid JSON"
-        stats.bad += 1
-        stats.bad_lines += 1
-        return [BadRecord(path, no, f"{why}: {e}", show(data))]
-    if type(obj) is dict:
+def _convert(path: str) -> Any:
+    def conv(obj: dict[str, Any], no: int) -> list[Item]:
         ev = _as_event(obj, path, no)
-        if ev is not None:
-            stats.events += 1
-            stats.event_lines += 1
-            return [ev]
-        items = convert(obj, path, no)
+        return [ev] if ev is not None else convert(obj, path, no)
+    return conv
+
+
+def _slow_line(line: bytes, no: int, path: str, stats: ReadStats, ended: bool) -> list[Item]:
+    """One line as the reader sees it (`jsonl_items` with `convert`), accounted as
+    `read_jsonl` accounts it (the caller has not counted it)."""
+    if len(line) >= MAX_LINE:
+        ln = Line(no, line[:MAX_LINE][:TEXT_CAP], ended, too_long=True)
     else:
-        items = [BadRecord(path, no, f"not a JSON object (got {type(obj).__name__})",
-                           show(data))]
-    if any(isinstance(it, BadRecord) for it in items):
-        stats.bad += len(items)
-        stats.bad_lines += 1
-    elif items:
-        stats.events += len(items)
-        stats.event_lines += 1
-    else:
-        stats.irrelevant += 1
+        ln = Line(no, line.rstrip(b"\r"), ended)  # what `iter_lines` gives `read_jsonl`
+    items = jsonl_items(path, ln, _convert(path))
+    stats.lines += 1
+    account(stats, items)
     return items
+

@@ -1,4 +1,4 @@
-"""The audit's fast native reader yields what `read_native` yields, line for line.
+"""The fast native reader (the one format detection chooses) yields what `read_native` yields, line for line.
 
 It decodes valid lines with msgspec and everything else through the reader's own
 orjson path, so these tests aim at the seam: values msgspec and orjson read
@@ -15,7 +15,7 @@ import orjson
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from protoverify.audit import fastnative
+from protoverify.traces import native_fast as fastnative
 from protoverify.traces import BadRecord, ReadStats, read_native
 from protoverify.traces import _common
 from tests.helpers.faults import damage_ops, mutate
@@ -42,7 +42,7 @@ def _both(data: bytes) -> tuple[list, list, ReadStats, ReadStats]:
         Path(path).write_bytes(data)
         s1, s2 = ReadStats(), ReadStats()
         want = [_shape(i) for i in read_native(path, stats=s1)]
-        got = [_shape(i) for i in fastnative.read_native_fast(path, s2)]
+        got = [_shape(i) for i in fastnative.read_native_fast(path, stats=s2)]
     return want, got, s1, s2
 
 
@@ -147,3 +147,15 @@ def test_over_long_lines(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
 @given(damage_ops)
 def test_mutated_native_log(ops: list[tuple[int, int, int]]) -> None:
     _assert_same(mutate(GOOD, ops))
+
+
+def test_detection_chooses_the_fast_reader_and_it_yields_events(tmp_path: Path) -> None:
+    from protoverify.traces import Event, detect, read
+
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(GOOD)
+    assert detect.READERS[detect.detect_format(str(path))] is fastnative.read_native_fast
+    items = list(read(str(path)))
+    events = [e for e in items if isinstance(e, Event)]
+    assert events and len(events) == len([i for i in items if not isinstance(i, BadRecord)])
+    assert any(type(e) is fastnative.NativeEvent for e in events)

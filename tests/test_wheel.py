@@ -103,6 +103,7 @@ def test_wheel_holds_profiles_grammar_and_license(installed: Installed) -> None:
     assert profiles >= {"strict.json", "single-agent.json"}
     assert {f"protoverify/checkers/{p}" for p in profiles} <= names
     assert "protoverify/bspl/bspl.lark" in names
+    assert "protoverify/py.typed" in names  # PEP 561: the API is typed for users
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), sorted(names)
     packages = {".".join(Path(n).parent.parts) for n in names if n.endswith("/__init__.py")}
     on_disk = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "protoverify").rglob("__init__.py")}

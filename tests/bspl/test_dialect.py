@@ -60,7 +60,7 @@ def test_fixture_in_strict_mode(path: Path):
         errors = {x.code for x in p.diagnostics if x.severity == "error"}
         assert errors == dialect[p.name][1], [x.format() for x in p.diagnostics]
         if errors:  # ill-formed: verification skipped, as before the dialect was accepted
-            assert p.extra["safety"]["verdict"] == "skipped" and p.result is None
+            assert p.result is not None and p.to_dict()["safety"]["verdict"] == "skipped"
         else:
             assert p.result is not None
 
@@ -124,7 +124,7 @@ def test_resolve_uses_the_sender_only_to_break_a_tie():
 def test_counterexample_names_the_declaration():
     rep = check_file(DIALECT / "polymorphic-message.bspl", verify=True, timeout=20)
     unsafe = next(p for p in rep.protocols if p.name == "Poly Unsafe")
-    shown = str(unsafe.extra["safety"]["counterexample"])
+    shown = str(unsafe.to_dict()["safety"]["counterexample"])
     assert "close#2" in shown
 
 
@@ -243,8 +243,9 @@ def test_repeated_key_declaration_makes_a_key():
 def test_unbound_public_out_is_nonlive_with_the_parameter_missing():
     rep = check_file(DIALECT / "unbound-public-out.bspl", verify=True, timeout=20)
     (p,) = rep.protocols
-    assert p.wellformed and p.extra["liveness"]["verdict"] == "nonlive"
-    assert p.extra["liveness"]["missing"] == ["y"]
+    liveness = p.to_dict()["liveness"]
+    assert p.wellformed and liveness["verdict"] == "nonlive"
+    assert liveness["missing"] == ["y"]
     assert [d.code for d in p.diagnostics] == ["W108"]
 
 

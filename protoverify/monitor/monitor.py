@@ -202,10 +202,15 @@ class Monitor(Judge, FastPath, DecisionChecks):
         return ctx
 
     # ---------------------------------------------------------------- enabled
-    def _offer(self, run: Any, role: str, r: MessageRule, seed: dict[str, Any], out: list[Enabled]) -> None:
-        """Append r to `out` if `role` may send it with key bindings `seed` (FRESH: to fill)."""
-        mctx = None if any(v is FRESH for v in seed.values()) else \
-            self.open.get(self._ctx_key(run, r.keys, seed)) or self.closed.get(self._ctx_key(run, r.keys, seed))
+    def _offer(self, run: Any, role: str, r: MessageRule, seed: dict[str, Any], out: list[Enabled],
+               home: Context | None = None) -> None:
+        """Append r to `out` if `role` may send it with key bindings `seed` (FRESH: to fill);
+        `home`: the context asked about (which may be retired already)."""
+        mctx = None
+        if not any(v is FRESH for v in seed.values()):
+            key = self._ctx_key(run, r.keys, seed)
+            mctx = home if home is not None and key == (home.run, home.keys, home.kv) else \
+                self.open.get(key) or self.closed.get(key)
         kn = self._knowledge(run, role, seed, mctx)
         if not is_enabled(r.shape, kn.names(), sent=mctx is not None and r.name in mctx.sent,
                           keys_bound=frozenset()):
@@ -245,7 +250,7 @@ class Monitor(Judge, FastPath, DecisionChecks):
         for r in rules:
             if not r.keys:
                 if not ctx.keys:
-                    self._offer(ctx.run, role, r, {}, out)
+                    self._offer(ctx.run, role, r, {}, out, ctx)
                 continue
             fixed: dict[str, Any] = {}
             choose: list[tuple[str, list[Any]]] = []
@@ -273,7 +278,7 @@ class Monitor(Judge, FastPath, DecisionChecks):
             for combo in product(*(vals for _, vals in choose)):
                 seed = dict(fixed)
                 seed.update(zip((k for k, _ in choose), combo))
-                self._offer(ctx.run, role, r, seed, out)
+                self._offer(ctx.run, role, r, seed, out, ctx)
         return out
 
     def enabled(self, run: str | None, enactment: Mapping[str, Any] | str | Context | None,

@@ -148,6 +148,8 @@ class BindingIndex:
         self.keyparams = keyparams
         self.families = families
         self.seen: dict[tuple[Any, str, str, Any], dict[Context, None]] = {}
+        self.carriers: dict[tuple[Any, str, Any], dict[Context, None]] = {}  # by anyone
+        self.values: dict[tuple[Any, str, str], dict[Any, Any]] = {}  # (run, role, key) -> values seen
         self.first: dict[tuple[Any, str, Any], Context] = {}
         self._members: dict[Context, list[Context]] = {}  # family root -> its contexts
 
@@ -158,6 +160,9 @@ class BindingIndex:
             if p in kp and p in ctx.values:
                 v = hashable(ctx.values[p])
                 self.seen.setdefault((ctx.run, role, p, v), {})[ctx] = None
+                self.carriers.setdefault((ctx.run, p, v), {})[ctx] = None
+                if self.families:
+                    self.values.setdefault((ctx.run, role, p), {})[v] = ctx.values[p]
                 if self.families:
                     self.join(ctx, p, v)
 
@@ -190,6 +195,11 @@ class BindingIndex:
                     got.pop(ctx, None)
                     if not got:
                         del self.seen[(ctx.run, role, p, v)]
+            got = self.carriers.get((ctx.run, p, v))
+            if got is not None:
+                got.pop(ctx, None)
+                if not got:
+                    del self.carriers[(ctx.run, p, v)]
             if self.first.get((ctx.run, p, v)) is ctx:
                 del self.first[(ctx.run, p, v)]
 
@@ -207,3 +217,21 @@ class BindingIndex:
 
         return linked_bindings({k: (v if v is FRESH else hashable(v)) for k, v in seed.items()},
                                lookup, tokens)
+
+    def bound_linked(self, run: Any, seed: Mapping[str, Any], p: str) -> Context | None:
+        """A context of the enactment of `seed` (linked by key bindings, whoever observed
+        them) where `p` is bound, else None: the integrity check across contexts."""
+        carriers = self.carriers
+        kp = self.keyparams
+
+        def lookup(t: tuple[str, Any]) -> Iterable[Context]:
+            return carriers.get((run, t[0], t[1]), ())
+
+        def tokens(c: Context) -> Iterable[tuple[str, Any]]:
+            return [(k, hashable(c.values[k])) for k in kp if k in c.values]
+
+        for c in linked_bindings({k: (v if v is FRESH else hashable(v)) for k, v in seed.items()},
+                                 lookup, tokens):
+            if p in c.values:
+                return c
+        return None

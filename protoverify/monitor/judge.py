@@ -24,9 +24,11 @@ class Judge:
     """Mixin of `Monitor`: the event checks and the state they update."""
 
     # ---------------------------------------------------------------- knowledge
-    def _knowledge(self: Monitor, run: Any, role: str, seed: Mapping[str, Any], ctx: Context | None) -> Knowledge:
+    def _knowledge(self: Monitor, run: Any, role: str, seed: Mapping[str, Any], ctx: Context | None,
+                   arriving: bool = False) -> Knowledge:
         """What `role` knows for a message with key bindings `seed` (FRESH for an out key
-        not yet bound) whose own context is `ctx` (None: not created yet)."""
+        not yet bound) whose own context is `ctx` (None: not created yet); `arriving`:
+        the message also has an `in` key whose value is still to arrive as an input."""
         if self.index is None or not self.keyparams:
             # one key set (or none): the linked observations are those of the message's own context
             ctxs = [ctx] if ctx is not None and role in ctx.know else []
@@ -34,10 +36,17 @@ class Judge:
             ctxs = self.index.linked(run, role, seed)
         inputs: frozenset[str] = frozenset()
         if role in self.input_roles:
-            if not self.keyparams or any(k in self.pub_in_keys and v is not MISSING for k, v in seed.items()) \
+            if arriving or not self.keyparams or any(k in self.pub_in_keys and v is not MISSING for k, v in seed.items()) \
                     or any(not self.pub_in_keys.isdisjoint(c.know[role]) for c in ctxs):
                 inputs = self.pub_ins
         return Knowledge(role, ctxs, inputs)
+
+    def _bound_where(self: Monitor, run: Any, seed: Mapping[str, Any], p: str, ctx: Context | None) -> Context | None:
+        """Where `p` is already bound in the enactment of a message with key bindings `seed`
+        (its own context, or with several key sets any context linked to it), else None."""
+        if self.index is not None and self.multikey:
+            return self.index.bound_linked(run, seed, p)
+        return ctx if ctx is not None and p in ctx.values else None
 
     def _learn(self: Monitor, ctx: Context, role: str, params: Iterable[str]) -> None:
         """`role` observed `params` in `ctx` (their values are already in ctx.values)."""
@@ -117,7 +126,8 @@ class Judge:
                                      f" (first at line {prev.line})", expected=before,
                                      **where(ev, ctx.label, rule.qname, sender)))
             return found
-        kn = self._knowledge(ev.run, sender, {k: b[k] for k in rule.keys}, ctx)
+        seed = {k: b[k] for k in rule.keys}
+        kn = self._knowledge(ev.run, sender, seed, ctx)
         # causality: every `in` parameter known in m's key context, with a value the sender saw
         unknown: list[str] = []
         for p in rule.ins:
@@ -154,9 +164,9 @@ class Judge:
                                      f"{p}={show(vals[0] if vals else ctx.value(p))}",
                                      expected=self._expected(ctx, sender),
                                      **where(ev, ctx.label, rule.qname, sender)))
-            elif p in ctx.values:
-                by = ctx.bound_by.get(p, ("?", 0))
-                found.append(finding("INT001", f"{p} is already bound to {show(ctx.values[p])} by {by[0]} "
+            elif (holder := self._bound_where(ev.run, seed, p, ctx)) is not None:
+                by = holder.bound_by.get(p, ("?", 0))
+                found.append(finding("INT001", f"{p} is already bound to {show(holder.values[p])} by {by[0]} "
                                      f"(line {by[1]}); {sender} binds it again (unsafe)",
                                      expected=f"no second binding of {p}",
                                      **where(ev, ctx.label, rule.qname, sender)))

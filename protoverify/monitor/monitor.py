@@ -123,6 +123,10 @@ class Monitor(Judge, FastPath, DecisionChecks):
             BindingIndex(self.keyparams, families=self.multikey)
         #: the plain-send fast path applies (no arrival of inputs to account for either)
         self._plain = fast_path and one_context and not self.input_roles
+        #: (message, key): some observation carries the key without another key of the message,
+        #: so the key's values seen anywhere in the run may combine with the enactment's
+        self._cross = frozenset((r.name, k) for r in rules for k in r.keys
+                                if any(k in o.links and not (r.keyset - {k}) <= o.links for o in rules))
         self._by_sender: dict[str, tuple[MessageRule, ...]] = {
             role: tuple(r for r in rules if r.sender == role) for role in {r.sender for r in rules}}
         #: per rule, what `_maybe_close` tests (run once per complete enactment)
@@ -203,20 +207,24 @@ class Monitor(Judge, FastPath, DecisionChecks):
 
     # ---------------------------------------------------------------- enabled
     def _offer(self, run: Any, role: str, r: MessageRule, seed: dict[str, Any], out: list[Enabled],
-               home: Context | None = None) -> None:
+               home: Context | None = None, arriving: bool = False) -> None:
         """Append r to `out` if `role` may send it with key bindings `seed` (FRESH: to fill);
-        `home`: the context asked about (which may be retired already)."""
+        `home`: the context asked about (which may be retired already); `arriving`: an
+        `in` key of r is an input whose value no message showed yet (not in `seed`)."""
         mctx = None
-        if not any(v is FRESH for v in seed.values()):
+        if not arriving and not any(v is FRESH for v in seed.values()):
             key = self._ctx_key(run, r.keys, seed)
             mctx = home if home is not None and key == (home.run, home.keys, home.kv) else \
                 self.open.get(key) or self.closed.get(key)
-        kn = self._knowledge(run, role, seed, mctx)
+        kn = self._knowledge(run, role, seed, mctx, arriving)
         if not is_enabled(r.shape, kn.names(), sent=mctx is not None and r.name in mctx.sent,
                           keys_bound=frozenset()):
             return
-        if mctx is not None and any(mctx.value(p) is not MISSING for p in r.outs):
-            return  # another role bound it there: sending would be unsafe (INT001)
+        if self.index is not None and self.multikey:
+            if any(self.index.bound_linked(run, seed, p) is not None for p in r.outs):
+                return  # another role bound it in this enactment: sending would be unsafe (INT001)
+        elif mctx is not None and any(mctx.value(p) is not MISSING for p in r.outs):
+            return
         bound: dict[str, Any] = {}
         inputs: list[str] = []
         for p in r.ins:
@@ -233,13 +241,17 @@ class Monitor(Judge, FastPath, DecisionChecks):
         if e not in out:
             out.append(e)
 
-    def _enabled_in(self, ctx: Context | None, role: str) -> list[Enabled]:
+    def _enabled_in(self, ctx: Context | None, role: str, run: Any = None) -> list[Enabled]:
         out: list[Enabled] = []
         rules = self._by_sender.get(role, ())
         if ctx is None:  # a new enactment: every key is fresh or an arriving input
             for r in rules:
                 if any(k not in r.outs and k not in self.pub_in_keys for k in r.keys):
                     continue
+                if not r.keys and self.keyparams:  # a keyless message: one context () per run
+                    c = self.open.get((run, (), ())) or self.closed.get((run, (), ()))
+                    if c is not None and r.name in c.sent:
+                        continue
                 inputs = self.pub_ins if role in self.input_roles and (
                     not self.keyparams or any(k in self.pub_in_keys for k in r.keys)) else frozenset()
                 if is_enabled(r.shape, inputs, sent=False, keys_bound=frozenset()):
@@ -254,7 +266,7 @@ class Monitor(Judge, FastPath, DecisionChecks):
                 continue
             fixed: dict[str, Any] = {}
             choose: list[tuple[str, list[Any]]] = []
-            ok, linked = True, False
+            ok, linked, arriving = True, False, False
             for k in r.keys:
                 if k in here:
                     if k in r.outs:  # would bind this enactment's key again: a new enactment
@@ -268,17 +280,23 @@ class Monitor(Judge, FastPath, DecisionChecks):
                     if known is None:
                         known = self._knowledge(ctx.run, role, here, ctx)
                     vals = known.values(k)
-                    if not vals:
+                    if (r.name, k) in self._cross and self.index is not None:
+                        vals = vals + [v for v in self.index.values.get((ctx.run, role, k), {}).values()
+                                       if v not in vals]
+                    if vals:
+                        choose.append((k, vals))
+                        linked = True
+                    elif k in self.pub_in_keys and role in self.input_roles:
+                        arriving = True  # its value comes with the inputs
+                    else:
                         ok = False
                         break
-                    choose.append((k, vals))
-                    linked = True
             if not ok or not linked:
                 continue
             for combo in product(*(vals for _, vals in choose)):
                 seed = dict(fixed)
                 seed.update(zip((k for k, _ in choose), combo))
-                self._offer(ctx.run, role, r, seed, out, ctx)
+                self._offer(ctx.run, role, r, seed, out, ctx, arriving)
         return out
 
     def enabled(self, run: str | None, enactment: Mapping[str, Any] | str | Context | None,
@@ -290,8 +308,8 @@ class Monitor(Judge, FastPath, DecisionChecks):
         role would carry; a message that binds a key afresh as well."""
         ctx = enactment if isinstance(enactment, Context) else self.context(run, enactment)
         if ctx is None and enactment:
-            return self._enabled_in(None, role)
-        return self._enabled_in(ctx, role)
+            return self._enabled_in(None, role, run)
+        return self._enabled_in(ctx, role, run)
 
     # ---------------------------------------------------------------- apply
     def apply(self, ev: Any) -> list[Finding]:

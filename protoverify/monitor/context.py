@@ -21,6 +21,8 @@ FRESH = object()
 
 def hashable(v: Any) -> Any:
     """`v`, or a stand-in that hashes (a JSON list or object as a key value)."""
+    if type(v) is str:
+        return v
     try:
         hash(v)
         return v
@@ -218,9 +220,9 @@ class BindingIndex:
         return linked_bindings({k: (v if v is FRESH else hashable(v)) for k, v in seed.items()},
                                lookup, tokens)
 
-    def bound_linked(self, run: Any, seed: Mapping[str, Any], p: str) -> Context | None:
-        """A context of the enactment of `seed` (linked by key bindings, whoever observed
-        them) where `p` is bound, else None: the integrity check across contexts."""
+    def enactment(self, run: Any, seed: Mapping[str, Any]) -> list[Context]:
+        """The contexts linked to `seed` by key bindings, whoever observed them: the
+        enactment whose bound values the integrity check reads."""
         carriers = self.carriers
         kp = self.keyparams
 
@@ -230,8 +232,5 @@ class BindingIndex:
         def tokens(c: Context) -> Iterable[tuple[str, Any]]:
             return [(k, hashable(c.values[k])) for k in kp if k in c.values]
 
-        for c in linked_bindings({k: (v if v is FRESH else hashable(v)) for k, v in seed.items()},
-                                 lookup, tokens):
-            if p in c.values:
-                return c
-        return None
+        return linked_bindings({k: (v if v is FRESH else hashable(v)) for k, v in seed.items()},
+                               lookup, tokens)

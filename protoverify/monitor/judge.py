@@ -41,12 +41,13 @@ class Judge:
                 inputs = self.pub_ins
         return Knowledge(role, ctxs, inputs)
 
-    def _bound_where(self: Monitor, run: Any, seed: Mapping[str, Any], p: str, ctx: Context | None) -> Context | None:
-        """Where `p` is already bound in the enactment of a message with key bindings `seed`
-        (its own context, or with several key sets any context linked to it), else None."""
+    def _enactment(self: Monitor, run: Any, seed: Mapping[str, Any], ctx: Context | None) -> list[Context]:
+        """The contexts of the enactment of a message with key bindings `seed`, where its
+        `out` parameters must not be bound yet: its own context, or with several key sets
+        every context linked to it by key bindings (whoever observed them)."""
         if self.index is not None and self.multikey:
-            return self.index.bound_linked(run, seed, p)
-        return ctx if ctx is not None and p in ctx.values else None
+            return self.index.enactment(run, seed)
+        return [ctx] if ctx is not None else []
 
     def _learn(self: Monitor, ctx: Context, role: str, params: Iterable[str]) -> None:
         """`role` observed `params` in `ctx` (their values are already in ctx.values)."""
@@ -157,14 +158,21 @@ class Judge:
                                     "; ".join(dict.fromkeys(f"{m.sender}: {m.name}" for p in unknown
                                                             for m in self.protocol.binders(p))),
                                     **where(ev, ctx.label, rule.qname, sender)))
+        scope: list[Context] | None = None
         for p in rule.outs:
-            if kn.has(p):
+            holder = None
+            knows = kn.has(p)
+            if not knows:
+                if scope is None:
+                    scope = self._enactment(ev.run, seed, ctx)
+                holder = next((c for c in scope if p in c.values), None)
+            if knows:
                 vals = kn.values(p)
                 found.append(finding("INT001", f"{sender} binds {p} again: it already knows "
                                      f"{p}={show(vals[0] if vals else ctx.value(p))}",
                                      expected=self._expected(ctx, sender),
                                      **where(ev, ctx.label, rule.qname, sender)))
-            elif (holder := self._bound_where(ev.run, seed, p, ctx)) is not None:
+            elif holder is not None:
                 by = holder.bound_by.get(p, ("?", 0))
                 found.append(finding("INT001", f"{p} is already bound to {show(holder.values[p])} by {by[0]} "
                                      f"(line {by[1]}); {sender} binds it again (unsafe)",

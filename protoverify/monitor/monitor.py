@@ -221,7 +221,8 @@ class Monitor(Judge, FastPath, DecisionChecks):
                           keys_bound=frozenset()):
             return
         if self.index is not None and self.multikey:
-            if any(self.index.bound_linked(run, seed, p) is not None for p in r.outs):
+            scope = self.index.enactment(run, seed)
+            if any(p in c.values for p in r.outs for c in scope):
                 return  # another role bound it in this enactment: sending would be unsafe (INT001)
         elif mctx is not None and any(mctx.value(p) is not MISSING for p in r.outs):
             return

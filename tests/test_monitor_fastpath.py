@@ -6,7 +6,6 @@ several keys (sub-enactments, key chains, public inputs)."""
 from __future__ import annotations
 
 import random
-from pathlib import Path
 from typing import Any
 
 import orjson

@@ -10,11 +10,13 @@ search instead of a scan of the run.
 """
 from __future__ import annotations
 
+from itertools import count
 from typing import Any, Iterable, Mapping
 
 from ..enactment import linked_bindings
 
 MISSING = object()
+_SERIAL = count()  # creation order of contexts: the first of a family names it
 #: the seed value of a key the message binds as `out` before it has one (matches nothing)
 FRESH = object()
 
@@ -56,7 +58,7 @@ class Context:
 
     __slots__ = ("run", "keys", "kv", "_label", "values", "bound_by", "know", "sent", "agents",
                  "nout", "parents", "children", "source", "first_line", "last_line", "events",
-                 "closed", "pending", "up")
+                 "closed", "pending", "up", "serial")
 
     def __init__(self, run: str | None, keys: tuple[str, ...], kv: tuple[Any, ...], source: str,
                  line: int) -> None:
@@ -79,6 +81,7 @@ class Context:
         self.closed = False
         self.pending = 0  # receipts still expected for sends in this context
         self.up: Context | None = None  # union-find parent: the family (enactment) it belongs to
+        self.serial = next(_SERIAL)
 
     @property
     def label(self) -> str:
@@ -176,7 +179,7 @@ class BindingIndex:
         if c is not ctx:
             a, b = c.family(), ctx.family()
             if a is not b:
-                if b.first_line < a.first_line:
+                if b.serial < a.serial:
                     a, b = b, a
                 b.up = a
                 self._members[a].extend(self._members.pop(b))

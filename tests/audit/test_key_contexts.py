@@ -184,3 +184,10 @@ def test_public_input_without_in_key_is_never_known(tmp_path):
     assert [f.code for f in r if f.severity == "error"] == ["CAU001"]
     s = load(spec)
     assert Monitor(flatten(s, s.names[0])).enabled("r", None, "A") == []
+
+
+def test_chain_of_contexts_is_judged_as_one_enactment(tmp_path):
+    """Without close, Relay ends in deadlock: one finding for the id, q and data contexts."""
+    r = _audit(tmp_path, RELAY, [ASK, FETCH, REPLY])
+    assert [(f.code, f.enactment) for f in r] == [("CMP002", "id=i1")]
+    assert "done" in r.statuses[0].missing and r.statuses[0].status == "deadlock"

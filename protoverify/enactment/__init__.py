@@ -24,14 +24,15 @@ This module imports nothing of the solver, the Monitor or the readers.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from ..bspl.compose import FlatMessage, FlatProtocol
 
-__all__ = ["Shape", "disabled_reasons", "is_enabled", "key_parameters", "linked", "shapes"]
+__all__ = ["Shape", "disabled_reasons", "input_roles", "is_enabled", "key_parameters", "linked", "linked_bindings",
+           "shapes"]
 
 T = TypeVar("T", bound=Hashable)
 O = TypeVar("O")
@@ -123,3 +124,46 @@ def is_enabled(m: Shape, knows: frozenset[str] | set[str], *, sent: bool, keys_b
     """`not disabled_reasons(...)`, without building the reasons (the hot path)."""
     return (not sent and m.ins <= knows and not (m.outs & knows) and not (m.nils & knows)
             and not (m.out_keys and m.out_keys <= keys_bound))
+
+
+def input_roles(protocol: FlatProtocol) -> frozenset[str]:
+    """The roles the External inputs (every public `in`) arrive at: those that send or
+    receive a message mentioning a public `in` parameter (the others never use them)."""
+    ins = frozenset(protocol.ins)
+    if not ins:
+        return frozenset()
+    return frozenset(r for m in protocol.messages if ins & {p.name for p in m.params}
+                     for r in (m.sender, *m.recipients))
+
+
+def linked_bindings(seed: Mapping[str, Hashable], lookup: Callable[[tuple[str, Hashable]], Iterable[O]],
+                    tokens: Callable[[O], Iterable[tuple[str, Hashable]]]) -> list[O]:
+    """`linked` on bindings (the Monitor's reading), over an index instead of a list.
+
+    `seed` maps m's key parameters to their values; `lookup(t)` yields the observations
+    carrying the binding t = (name, value); `tokens(o)` the key bindings o carries.
+    One refinement that names cannot see: an observation carrying one of m's key
+    parameters with *another* value belongs to another enactment of that key (the
+    item i1 of an order is not the item i2 of the same order) and is not linked. On
+    names (one value per name) this never excludes anything, so it is `linked`.
+    Observations must be hashable (identity will do); returned in discovery order.
+    """
+    frontier: list[tuple[str, Hashable]] = list(seed.items())
+    seen_tokens = set(frontier)
+    hit: dict[O, None] = {}
+    rejected: set[O] = set()
+    while frontier:
+        t = frontier.pop()
+        for o in lookup(t):
+            if o in hit or o in rejected:
+                continue
+            toks = tuple(tokens(o))
+            if any(k in seed and seed[k] != v for k, v in toks):
+                rejected.add(o)
+                continue
+            hit[o] = None
+            for u in toks:
+                if u not in seen_tokens:
+                    seen_tokens.add(u)
+                    frontier.append(u)
+    return list(hit)

@@ -2,7 +2,9 @@
 
 The scheduler asks the Monitor what each role may send (`Monitor.enabled`), picks
 one enabled message (or, with receipts, one in-flight delivery) at random, fills
-its `out` parameters with fresh values and applies it. Whatever it produces is
+its `out` parameters with fresh values and applies it. Public `in` parameters that
+arrive with an enactment (`Enabled.inputs`) get a fresh value for a key, and one
+fixed value per parameter otherwise (the enclosing enactment's). Whatever it produces is
 conformant by construction, so an audit of it must be clean; tests mutate one
 event to check the auditor, and the exchange reuses the scheduler to drive
 scripted agents.
@@ -31,11 +33,11 @@ class Simulator:
 
     def __init__(self, protocol: FlatProtocol, rng: random.Random | None = None,
                  delivery: str = "send", run: str = "sim", source: str = "<sim>",
-                 values: ValueMaker = default_value) -> None:
-        if protocol.ins:
-            raise ValueError(f"{protocol.name} has public in parameters ({', '.join(protocol.ins)}): "
-                             "the simulator needs them bound by the enclosing protocol")
+                 values: ValueMaker = default_value, max_instances: int = 2) -> None:
         self.protocol = protocol
+        #: how often one message may be sent in one enactment (in its sub-enactments: a
+        #: message binding a key afresh, like an item of an order, could repeat forever)
+        self.max_instances = max_instances
         self.rng = rng or random.Random(0)
         self.delivery = delivery
         self.run = run
@@ -56,6 +58,12 @@ class Simulator:
 
     def _send(self, e: Enabled) -> list[Event]:
         b = dict(e.bound)
+        for p in e.inputs:
+            if p in self.monitor.keyparams:
+                self.serial += 1
+                b[p] = self.values(p, self.serial, self.rng)
+            else:
+                b[p] = f"{p}-input"
         for p in e.fill:
             self.serial += 1
             b[p] = self.values(p, self.serial, self.rng)
@@ -87,12 +95,14 @@ class Simulator:
         out: list[Enabled] = []
         for ctx in ctxs:
             for r in self.protocol.roles:
-                out.extend(self.monitor.enabled(self.run, ctx, r))
+                for e in self.monitor.enabled(self.run, ctx, r):
+                    if e not in out:
+                        out.append(e)
         return out
 
     def enactments(self, n: int, concurrency: int = 4, max_steps: int = 1000) -> Iterator[Event]:
         """Yield the events of `n` enactments, up to `concurrency` interleaved at a time."""
-        active: list[list[Context]] = []
+        active: list[tuple[list[Context], dict[str, int]]] = []
         started = 0
         steps = 0
         while started < n or active or self.inflight:
@@ -107,7 +117,7 @@ class Simulator:
                 if rule is None:  # enabled() offered a message the monitor has no rule for
                     raise ValueError(f"{self.protocol.name}: no rule for message {e.message}")
                 ctx = self.monitor.context(self.run, {k: evs[0].bindings[k] for k in rule.keys})
-                active.append([ctx] if ctx is not None else [])
+                active.append(([ctx] if ctx is not None else [], {e.message: 1}))
                 started += 1
                 continue
             steps += 1
@@ -117,15 +127,15 @@ class Simulator:
             if not active:
                 continue
             i = self.rng.randrange(len(active))
-            group = active[i]
-            # sub-enactments opened since: children of the group's contexts
+            group, sent = active[i]
+            # contexts opened since in the same enactment (linked by key bindings)
             seen = {id(c) for c in group}
             for c in list(group):
-                for ch in c.children:
+                for ch in self.monitor.enactment_of(c):
                     if id(ch) not in seen:
                         group.append(ch)
                         seen.add(id(ch))
-            choices = self._choices(group)
+            choices = [e for e in self._choices(group) if sent.get(e.message, 0) < self.max_instances]
             if not choices:
                 if not self.inflight:
                     active.pop(i)
@@ -141,7 +151,9 @@ class Simulator:
                     else:
                         active.pop(i)
                 continue
-            yield from self._send(self.rng.choice(choices))
+            e = self.rng.choice(choices)
+            sent[e.message] = sent.get(e.message, 0) + 1
+            yield from self._send(e)
             if steps > max_steps * max(n, 1):
                 raise RuntimeError("simulation did not terminate")
 

@@ -1,0 +1,85 @@
+"""Checks of LLM `decision` events: did the agent answer, choose an offered option, fill
+only what the option asked, and choose something its role could send then (DEC001-DEC006)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..findings import Finding, finding
+from .wording import option_text
+
+if TYPE_CHECKING:
+    from .monitor import Monitor
+
+
+class DecisionChecks:
+    """Mixin of `Monitor`: the decision checks (they read `enabled`, never change state
+    other than the per-agent retry flag)."""
+
+    _last_error: dict[tuple[str | None, str | None], bool]
+
+    def _decision(self: Monitor, ev: Any) -> list[Finding]:
+        """The findings of one `decision` event."""
+        d = ev.decision or {}
+        agent = d.get("agent") or ev.agent
+        role = d.get("role") or ev.sender
+        options = d.get("options") or []
+        found: list[Finding] = []
+        where = dict(source=ev.source, line=ev.line, run=ev.run, enactment=None, message=ev.message,
+                     role=role, agent=agent)
+        akey = (ev.run, agent)
+        if self._last_error.get(akey) or (isinstance(d.get("attempt"), int) and d["attempt"] > 1):
+            found.append(finding("DEC006", f"decision by {agent} is a retry after a rejected reply", **where))
+        self._last_error[akey] = bool(d.get("error"))
+        offered = "; ".join(option_text(o) for o in options) or "no options"
+        raw, parsed = d.get("raw"), d.get("parsed")
+        if parsed is None and raw is not None:
+            found.append(finding("DEC001", "LLM reply is not valid JSON"
+                                 + (f": {d['error']}" if d.get("error") else ""),
+                                 expected='a JSON object {"choice": N, "params": {...}}', **where))
+            return found
+        choice = d.get("choice")
+        if choice is None:
+            if options and not d.get("error"):
+                found.append(finding("DEC005", f"{agent} declined although {len(options)} option"
+                                     f"{'s were' if len(options) > 1 else ' was'} available",
+                                     expected=offered, **where))
+            return found
+        opt = None
+        if isinstance(choice, int) and not isinstance(choice, bool):
+            for i, o in enumerate(options, 1):
+                if o.get("number", i) == choice:
+                    opt = o
+                    break
+        if opt is None:
+            if options or isinstance(choice, bool) or not isinstance(choice, int):
+                found.append(finding("DEC002", f"choice {choice!r} is not an offered option",
+                                     expected=offered, **where))
+            return found
+        rule = self._by_name.get(opt.get("message"))
+        bound = opt.get("bound") or {}
+        fill = list(opt.get("fill") or [])
+        params = d.get("params") or {}
+        if isinstance(params, dict):
+            extra = [p for p in params if p not in fill]
+            if extra:
+                found.append(finding("DEC004", f"params name {', '.join(extra)}, which option {choice} "
+                                     f"({opt.get('message')}) does not fill",
+                                     expected="fill only: " + (", ".join(fill) or "nothing"), **where))
+        if rule is not None and role in self.roles:
+            keys = {k: bound[k] for k in rule.keys if k in bound}
+            if not rule.in_keys <= keys.keys():
+                # The option does not say which enactment (its BOUND values are missing,
+                # e.g. an extraction that dropped them): it was enabled if it is enabled
+                # for the role in some open enactment of the run.
+                if rule.in_keys and any(rule.qname in {e.message for e in self._enabled_in(c, role)}
+                                        for c in self.open.values() if c.run == ev.run):
+                    return found
+            ctx = self.context(ev.run, keys) if len(keys) == len(rule.keys) else None
+            en = self.enabled(ev.run, ctx if ctx is not None else (keys or None), role)
+            names = {e.message for e in en}
+            if rule.qname not in names:
+                where["enactment"] = ctx.label if ctx is not None else None
+                found.append(finding("DEC003", f"{agent} chose {rule.name}, which {role} could not send then",
+                                     expected="; ".join(e.describe() for e in en) or "nothing enabled",
+                                     **where))
+        return found

@@ -1,0 +1,188 @@
+"""Scripted agents: one decision function per role, deterministic given the seed.
+
+Playbooks exist for the two exchange protocols (`Contract Net`,
+`Capability Negotiation`); for any other protocol a role sends the first of its
+enabled messages (in the spec's order) with generated values, so every
+enactment the spec makes live still completes.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..monitor.monitor import Enabled
+from ..monitor.simulate import default_value
+from .base import Choice, Send, Slot, View, fill_payload
+
+Decision = Callable[[View], "Choice | None"]
+
+
+def _carried(view: View, message: str) -> tuple[str, ...]:
+    m = view.protocol.message(message.rsplit("/", 1)[-1])
+    return m.carried if m is not None else ()
+
+
+def _bare(e: Enabled) -> str:
+    return e.message.rsplit("/", 1)[-1]
+
+
+def send_of(view: View, e: Enabled, values: dict[str, Any], peer: str, **kw: Any) -> Send:
+    """A Send of the enabled message `e` to `peer` with `values` for what it fills."""
+    name = _bare(e)
+    return Send(name, fill_payload(e, values, _carried(view, name)),
+                tuple((peer, r) for r in e.recipients), conversation=view.conversation, **kw)
+
+
+def _find(slot: Slot | None, name: str) -> Enabled | None:
+    if slot is None:
+        return None
+    for e in slot.enabled:
+        if _bare(e) == name:
+            return e
+    return None
+
+
+def generic_values(view: View, e: Enabled) -> dict[str, Any]:
+    return {p: (view.new_id() if p in view.protocol.keys else default_value(p, 0, view.rng)) for p in e.fill}
+
+
+# ---------------------------------------------------------------- Contract Net
+def cn_start(view: View, reply_window: float = 60.0) -> Choice | None:
+    """Initiator: a call for proposals for a task needing one capability, to every peer that has it."""
+    cfp = next((e for e in view.enabled if _bare(e) == "cfp"), None)
+    if cfp is None:
+        return None
+    caps = sorted({c for p in view.peers for c in p.capabilities})
+    if not caps:
+        return None
+    cap = view.rng.choice(caps)
+    invited = [p.name for p in view.peers if cap in p.capabilities]
+    task = f"{cap}:{view.new_id()}"
+    rb = view.now + reply_window
+    return Choice([send_of(view, cfp, {"cfpID": view.new_id(), "task": task}, peer, reply_by=rb)
+                   for peer in invited])
+
+
+def cn_initiator(view: View) -> Choice | None:
+    """Award the best bid once every invited participant answered (or the deadline passed)."""
+    open_bids = [(s, e) for s in view.slots for e in [_find(s, "accept-proposal")] if e is not None]
+    if not open_bids:
+        return None
+    waiting = any(not s.replied for s in view.slots)
+    if waiting and view.reply_by is not None and view.now <= view.reply_by:
+        return Choice(wait_until=view.reply_by + 0.5)
+    best = min(open_bids, key=lambda se: (_num(se[1].bound.get("bid")), se[0].peer))[0]
+    sends = []
+    for s, e in open_bids:
+        if s is best:
+            sends.append(send_of(view, e, {"verdict": "accept", "award": f"award-{s.key['cfpID']}"}, s.peer))
+        else:
+            rej = _find(s, "reject-proposal")
+            if rej is not None:
+                sends.append(send_of(view, rej, {"verdict": "reject", "outcome": "rejected"}, s.peer))
+    return Choice(sends)
+
+
+def _num(v: Any) -> float:
+    return float(v) if isinstance(v, (int, float)) else float("inf")
+
+
+def cn_participant(view: View) -> Choice | None:
+    """Bid when capable of the task, else refuse; after an award, report done (or, rarely, failure)."""
+    s = view.slot
+    if s is None:
+        return None
+    prop, ref = _find(s, "propose"), _find(s, "refuse")
+    if prop is not None and ref is not None:
+        cap = str(prop.bound.get("task", "")).split(":", 1)[0]
+        if cap in view.capabilities:
+            return Choice([send_of(view, prop, {"bid": view.rng.randint(10, 1000)}, s.peer)])
+        return Choice([send_of(view, ref, {"bid": "none", "outcome": "refused"}, s.peer)])
+    done, fail = _find(s, "inform-done"), _find(s, "failure")
+    if done is not None:
+        if fail is not None and view.rng.random() < 0.1:
+            return Choice([send_of(view, fail, {"result": "failed", "outcome": "failed"}, s.peer)])
+        return Choice([send_of(view, done, {"result": "done", "outcome": "done"}, s.peer)])
+    return None
+
+
+# ---------------------------------------------------------------- Capability Negotiation
+def capn_start(view: View) -> Choice | None:
+    adv = next((e for e in view.enabled if _bare(e) == "advertise"), None)
+    if adv is None or not view.peers or not view.capabilities:
+        return None
+    peers = [p.name for p in view.peers]
+    k = min(len(peers), 3)
+    chosen = view.rng.sample(peers, k)
+    caps = ",".join(sorted(view.capabilities))
+    return Choice([send_of(view, adv, {"sessionID": view.new_id(), "capabilities": caps}, p) for p in chosen])
+
+
+def capn_consumer(view: View) -> Choice | None:
+    s = view.slot
+    if s is None:
+        return None
+    q = _find(s, "query")
+    if q is not None:
+        offered = str(q.bound.get("capabilities", "")).split(",")
+        wanted = sorted({c for p in view.peers for c in p.capabilities} | set(offered))
+        return Choice([send_of(view, q, {"request": view.rng.choice(wanted)}, s.peer)])
+    agree, decline = _find(s, "agree"), _find(s, "decline")
+    if agree is not None:
+        terms = agree.bound.get("terms")
+        ok = isinstance(terms, (int, float)) and terms <= 600
+        e = agree if ok or decline is None else decline
+        return Choice([send_of(view, e, {"agreement": "agreed" if e is agree else "declined"}, s.peer)])
+    return None
+
+
+def capn_provider(view: View) -> Choice | None:
+    s = view.slot
+    if s is None:
+        return None
+    offer, unsup = _find(s, "offer"), _find(s, "unsupported")
+    if offer is not None:
+        if offer.bound.get("request") in view.capabilities or unsup is None:
+            return Choice([send_of(view, offer, {"terms": view.rng.randint(10, 1000)}, s.peer)])
+        return Choice([send_of(view, unsup, {"terms": "none", "agreement": "unsupported"}, s.peer)])
+    return None
+
+
+# ---------------------------------------------------------------- generic
+def generic_start(view: View) -> Choice | None:
+    if not view.enabled or not view.peers:
+        return None
+    e = view.enabled[0]
+    peer = view.rng.choice(view.peers).name
+    return Choice([send_of(view, e, generic_values(view, e), peer)])
+
+
+def generic_role(view: View) -> Choice | None:
+    s = view.slot
+    if s is None or not s.enabled:
+        return None
+    e = s.enabled[0]
+    return Choice([send_of(view, e, generic_values(view, e), s.peer)])
+
+
+PLAYBOOKS: dict[str, dict[str, Decision]] = {
+    "Contract Net": {"start": cn_start, "Initiator": cn_initiator, "Participant": cn_participant},
+    "Capability Negotiation": {"start": capn_start, "Consumer": capn_consumer, "Provider": capn_provider},
+}
+
+
+class ScriptedAgent:
+    """Decides by a function per role (and one for opening a negotiation)."""
+
+    kind = "scripted"
+
+    def __init__(self, name: str, decisions: dict[str, Decision] | None = None,
+                 protocol: str | None = None) -> None:
+        self.name = name
+        self.decisions = decisions if decisions is not None else dict(PLAYBOOKS.get(protocol or "", {}))
+
+    def decide(self, view: View) -> Choice | None:
+        if view.start:
+            fn = self.decisions.get("start", generic_start)
+        else:
+            fn = self.decisions.get(view.role or "", generic_role)
+        return fn(view)

@@ -1,0 +1,273 @@
+"""Policy levels: what a gateway checks before it lets an envelope through.
+
+The levels are this project's definitions (the LLM-X paper names Low/Medium/High
+but publishes no definition); each adds checks to the one below, like a checker
+profile adds rules:
+
+* **low** — schema (known protocol and message, exactly the message's
+  parameters, scalar values, the message's recipient roles), authentication
+  (`from.agent` is the agent attached on this connection), and role (the sender
+  plays `from.role`, the message is that role's, and within an enactment each
+  role is one agent and each agent one role).
+* **medium** — low, plus the Monitor's enabling rule before delivery (the same
+  `Monitor` class the auditor replays logs with, run online: the message must be
+  enabled for its sender with the values it carries), and a rate limit per agent
+  (token bucket).
+* **high** — medium, plus de-duplication (same sender, message and bindings, or
+  a repeated envelope id), bid deadlines (a reply to a message that carried
+  `reply_by` must enter by then), fair award (an award must go to the best bid
+  its initiator received in the conversation) and delivery receipts (one more
+  message per delivery, back to the sender's gateway).
+
+A gateway keeps one Policy; its Monitor learns only from what passes through
+that gateway (its agents' sends and the deliveries to them, plus the sends that
+cross the federation link to reach them), which is exactly what its agents know.
+"""
+from __future__ import annotations
+
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from typing import Any, Literal, Mapping
+
+from ..bspl.compose import FlatMessage, FlatProtocol
+from ..monitor.monitor import Monitor
+from ..traces.event import Event
+from .envelope import SCALARS, Envelope
+
+Level = Literal["low", "medium", "high"]
+LEVELS: tuple[str, ...] = ("low", "medium", "high")
+#: rule names a rejection can carry (the `policy.rule` field of a `reject` line)
+RULES: dict[str, str] = {
+    "schema": "not a well-formed envelope of a known message (low)",
+    "auth": "from.agent is not the agent on this connection (low)",
+    "role": "the sender does not play the role, or the role is another agent's (low)",
+    "rate": "the agent exceeded its rate limit (medium)",
+    "enabling": "the message is not enabled for its sender with these values (medium)",
+    "duplicate": "a repeated envelope id, or the same message and bindings again (high)",
+    "deadline": "a reply after the reply_by of the message it answers (high)",
+    "fair-award": "an award that is not the best bid received in the conversation (high)",
+}
+
+
+@dataclass
+class Limits:
+    """Tunables of the levels (seconds are the run's clock)."""
+
+    rate: float = 5.0  # envelopes per second per agent, sustained
+    burst: float = 40.0  # bucket size
+    dedup_window: int = 100_000  # remembered (sender, message, bindings) for de-duplication
+    award_message: str = "accept-proposal"
+    bid_message: str = "propose"
+    bid_param: str = "bid"
+
+
+class _Proto:
+    """Per protocol, what the checks look up (compiled once)."""
+
+    def __init__(self, flat: FlatProtocol) -> None:
+        self.flat = flat
+        self.name = flat.name
+        self.msgs: dict[str, FlatMessage] = {}
+        self.carried: dict[str, frozenset[str]] = {}
+        self.qname: dict[str, str] = {}
+        self.replies: dict[str, frozenset[str]] = {}  # message -> the messages that answer it directly
+        for m in flat.messages:
+            self.msgs[m.name] = m
+            self.carried[m.name] = frozenset(m.carried)
+            self.qname[m.name] = f"{flat.name}/{m.name}"
+        for m in flat.messages:
+            carried = self.carried[m.name]
+            self.replies[m.name] = frozenset(
+                r.name for r in flat.messages if r.sender in m.recipients and r.ins and r.ins <= carried)
+
+
+class Policy:
+    """The checks of one level at one gateway, with the state they need."""
+
+    def __init__(self, level: str, protocols: Mapping[str, FlatProtocol], limits: Limits | None = None) -> None:
+        if level not in LEVELS:
+            raise ValueError(f"policy must be one of {', '.join(LEVELS)}, not {level!r}")
+        self.level = level
+        self.rank = LEVELS.index(level)
+        self.limits = limits or Limits()
+        self.protos = {name: _Proto(fp) for name, fp in protocols.items()}
+        self.monitors: dict[str, Monitor] = {}
+        if self.rank >= 1:
+            self.monitors = {name: Monitor(fp, delivery="receive", keep_closed=1000)
+                             for name, fp in protocols.items()}
+        self.checks = 0  # rule evaluations (the cost of a level, by mechanism)
+        self.rejected: Counter[str] = Counter()
+        self.roles: dict[tuple[Any, ...], dict[str, str]] = {}  # enactment -> role -> agent
+        self.buckets: dict[str, list[float]] = {}  # agent -> [tokens, last time]
+        self.seen_ids: OrderedDict[str, None] = OrderedDict()
+        self.seen_content: OrderedDict[tuple[Any, ...], None] = OrderedDict()
+        self.deadlines: dict[tuple[Any, ...], tuple[float, frozenset[str]]] = {}
+        self.bids: dict[str, dict[tuple[Any, ...], Any]] = {}  # conversation -> enactment -> bid
+        self.line = 0
+
+    # ------------------------------------------------------------------ checks
+    def check(self, env: Envelope, conn_agent: str, now: float) -> tuple[str, str] | None:
+        """(rule, why) when `env`, submitted on `conn_agent`'s connection at `now`, must be
+        rejected; None when it may pass. Changes no state but the rate bucket."""
+        p = self.protos.get(env.protocol)
+        self.checks += 1
+        if p is None:
+            return "schema", f"unknown protocol {env.protocol!r}"
+        m = p.msgs.get(env.message)
+        self.checks += 1
+        if m is None:
+            return "schema", f"{env.protocol} has no message {env.message!r}"
+        self.checks += 1
+        payload = env.payload
+        if payload.keys() != p.carried[m.name]:
+            want = ", ".join(m.carried)
+            return "schema", f"{m.name} carries exactly {want}, not {', '.join(payload) or 'nothing'}"
+        self.checks += 1
+        for v in payload.values():
+            if not isinstance(v, SCALARS):
+                return "schema", "payload values must be strings, numbers or booleans"
+        self.checks += 1
+        if len(env.to) != len(m.recipients) or {r for _, r in env.to} != set(m.recipients):
+            return "schema", f"{m.name} goes to {', '.join(m.recipients)}"
+        self.checks += 1
+        agent, role = env.sender
+        if agent != conn_agent:
+            return "auth", f"{conn_agent} sent as {agent}"
+        self.checks += 1
+        if role != m.sender:
+            return "role", f"{m.name} is sent by {m.sender}, not {role}"
+        self.checks += 1
+        key = (env.run, p.name, tuple(payload[k] for k in m.keys))
+        assigned = self.roles.get(key)
+        if assigned is not None:
+            who = assigned.get(role)
+            if who is not None and who != agent:
+                return "role", f"{role} is {who} in this enactment, not {agent}"
+            for r, a in assigned.items():
+                if a == agent and r != role:
+                    return "role", f"{agent} plays {r} in this enactment, not {role}"
+            for a, r in env.to:
+                who = assigned.get(r)
+                if who is not None and who != a:
+                    return "role", f"{r} is {who} in this enactment, not {a}"
+        if self.rank == 0:
+            return None
+        # ---- medium
+        self.checks += 1
+        b = self.buckets.get(agent)
+        lim = self.limits
+        if b is None:
+            b = self.buckets[agent] = [lim.burst, now]
+        b[0] = min(lim.burst, b[0] + (now - b[1]) * lim.rate)
+        b[1] = now
+        if b[0] < 1.0:
+            return "rate", f"{agent} exceeded {lim.rate:g}/s (burst {lim.burst:g})"
+        b[0] -= 1.0
+        self.checks += 1
+        why = self._enabling(env, p, m)
+        if why is not None:
+            return "enabling", why
+        if self.rank == 1:
+            return None
+        # ---- high
+        self.checks += 1
+        if env.id in self.seen_ids:
+            return "duplicate", f"envelope id {env.id} already entered"
+        ck = (agent, p.name, m.name, tuple(sorted(payload.items())))
+        if ck in self.seen_content:
+            return "duplicate", f"{agent} already sent {m.name} with these bindings"
+        self.checks += 1
+        dl = self.deadlines.get(key)
+        if dl is not None and m.name in dl[1] and now > dl[0]:
+            return "deadline", f"{m.name} at {now:.3f} after reply_by {dl[0]:.3f}"
+        self.checks += 1
+        if m.name == lim.award_message and env.conversation is not None:
+            bids = self.bids.get(env.conversation)
+            mine = payload.get(lim.bid_param)
+            if bids:
+                best = min(bids.values(), key=_order)
+                if _order(mine) > _order(best):
+                    return "fair-award", f"awarded bid {mine!r} while {best!r} was received"
+        return None
+
+    def _enabling(self, env: Envelope, p: _Proto, m: FlatMessage) -> str | None:
+        mon = self.monitors[p.name]
+        role = env.sender[1]
+        enactment = {k: env.payload[k] for k in m.keys}
+        q = p.qname[m.name]
+        for e in mon.enabled(env.run, enactment, role):
+            if e.message == q:
+                for k, v in e.bound.items():
+                    if env.payload.get(k) != v:
+                        return f"{m.name}: {role} knows {k}={v!r}, the envelope carries {env.payload.get(k)!r}"
+                return None
+        return f"{m.name} is not enabled for {role} in {p.name} " + \
+            ",".join(f"{k}={v}" for k, v in enactment.items())
+
+    # ------------------------------------------------------------------ state updates
+    def _event(self, kind: str, env: Envelope, recipients: tuple[str, ...], agent: str) -> Event:
+        self.line += 1
+        return Event(kind=kind, message=f"{env.protocol}/{env.message}", sender=env.sender[1],  # type: ignore[arg-type]
+                     recipients=recipients, bindings=env.payload, source="<gateway>", line=self.line,
+                     run=env.run, agent=agent, id=env.id, protocol=env.protocol)
+
+    def accepted(self, env: Envelope) -> None:
+        """`env` passed the checks and entered: remember what later checks need."""
+        p = self.protos[env.protocol]
+        m = p.msgs[env.message]
+        self._register(env, p, m)
+        if self.rank >= 1:
+            self.monitors[p.name].apply(self._event("send", env, tuple(r for _, r in env.to), env.sender[0]))
+        if self.rank >= 2:
+            _remember(self.seen_ids, env.id, self.limits.dedup_window)
+            ck = (env.sender[0], p.name, m.name, tuple(sorted(env.payload.items())))
+            _remember(self.seen_content, ck, self.limits.dedup_window)
+
+    def crossed(self, env: Envelope) -> None:
+        """`env` arrived over the federation link for an agent of this gateway."""
+        p = self.protos[env.protocol]
+        self._register(env, p, p.msgs[env.message])
+        if self.rank >= 1:
+            self.monitors[p.name].apply(self._event("send", env, tuple(r for _, r in env.to), env.sender[0]))
+
+    def delivered(self, env: Envelope, agent: str, role: str) -> None:
+        """`env` was delivered to `agent` (one of ours) as `role`."""
+        if self.rank >= 1:
+            self.monitors[env.protocol].apply(self._event("receive", env, (role,), agent))
+        if self.rank >= 2:
+            p = self.protos[env.protocol]
+            m = p.msgs[env.message]
+            if env.reply_by is not None:
+                key = (env.run, p.name, tuple(env.payload[k] for k in m.keys))
+                self.deadlines[key] = (env.reply_by, p.replies[m.name])
+            if m.name == self.limits.bid_message and env.conversation is not None \
+                    and self.limits.bid_param in env.payload:
+                key = (env.run, p.name, tuple(env.payload[k] for k in m.keys))
+                self.bids.setdefault(env.conversation, {})[key] = env.payload[self.limits.bid_param]
+
+    def dropped(self, env: Envelope, here: bool) -> None:
+        """`env` (accepted `here`, or crossed to here) was lost by a fault: undo its send."""
+        if self.rank >= 1:
+            self.monitors[env.protocol].apply(self._event("drop", env, tuple(r for _, r in env.to), env.sender[0]))
+
+    def _register(self, env: Envelope, p: _Proto, m: FlatMessage) -> None:
+        key = (env.run, p.name, tuple(env.payload[k] for k in m.keys))
+        assigned = self.roles.get(key)
+        if assigned is None:
+            assigned = self.roles[key] = {}
+        assigned.setdefault(env.sender[1], env.sender[0])
+        for a, r in env.to:
+            assigned.setdefault(r, a)
+
+
+def _order(v: Any) -> tuple[int, Any]:
+    """Bids compare as numbers when they are numbers, else as text."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return (0, v)
+    return (1, str(v))
+
+
+def _remember(d: OrderedDict, k: Any, cap: int) -> None:
+    d[k] = None
+    if len(d) > cap:
+        d.popitem(last=False)

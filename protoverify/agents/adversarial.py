@@ -3,8 +3,9 @@
 Misbehaviours, each tagged on its Send so a run can check where it shows:
 
 * `out-of-turn` — a message of its role that is not enabled now (values invented);
-* `forged` — an envelope claiming another agent as its sender;
-* `duplicate` — its last envelope again (same message and bindings, new id);
+* `forged` — a message of its role claiming another agent as its sender;
+* `duplicate` — its last envelope again (same message and bindings, new id), at least
+  a second after it (so the original has been delivered);
 * `wrong-role` — a message of the role its peer plays, claiming that role.
 """
 from __future__ import annotations
@@ -30,14 +31,15 @@ class AdversarialAgent:
         self.rate = rate
         self.kinds = kinds
         self.last: Send | None = None
+        self.last_at = float("-inf")
 
     def decide(self, view: View) -> Choice | None:
         choice = self.inner.decide(view)
+        bad = self._bad(view, view.rng.choice(self.kinds)) if view.rng.random() < self.rate else None
+        # remembered after: a duplicate repeats a send of an earlier decision, one that has
+        # been delivered by now, never one still in flight
         if choice is not None and choice.sends:
-            self.last = choice.sends[-1]
-        if view.rng.random() >= self.rate:
-            return choice
-        bad = self._bad(view, view.rng.choice(self.kinds))
+            self.last, self.last_at = choice.sends[-1], view.now
         if bad is None:
             return choice
         choice = choice or Choice()
@@ -53,7 +55,7 @@ class AdversarialAgent:
     def _bad(self, view: View, kind: str) -> Send | None:
         s = view.slot
         if kind == "duplicate" or s is None:
-            if self.last is None:
+            if self.last is None or view.now - self.last_at < 1.0:
                 return None
             return Send(self.last.message, dict(self.last.payload), self.last.to, conversation=self.last.conversation,
                         misbehaviour="duplicate")
@@ -69,11 +71,11 @@ class AdversarialAgent:
                         conversation=view.conversation, misbehaviour="out-of-turn")
         if kind == "forged":
             others = [p.name for p in view.peers if p.name != s.peer] or [s.peer]
-            base = self.last
-            if base is None:
-                return None
-            return Send(base.message, dict(base.payload), base.to, conversation=base.conversation,
-                        as_agent=view.rng.choice(others), misbehaviour="forged")
+            mine = [m for m in view.protocol.messages if m.sender == view.role]
+            m = view.rng.choice(mine)
+            return Send(m.name, self._payload(view, m.name), tuple((s.peer, r) for r in m.recipients),
+                        conversation=view.conversation, as_agent=view.rng.choice(others),
+                        misbehaviour="forged")
         if kind == "wrong-role":
             theirs = [m for m in view.protocol.messages if m.sender != view.role and view.role in m.recipients]
             if not theirs:

@@ -191,11 +191,7 @@ class Federation:
         origin.policy.dropped(env, True)
         if self.on_drop is not None:
             self.on_drop(env)
-        if fault == "drop":
-            for inj in reversed(self.faults.injected):
-                if inj.id == env.id and inj.kind == "drop":
-                    inj.line = line
-                    break
+        self._mark(env.id, line)
 
     def _arrive(self, env: Envelope, origin: Gateway, target: Gateway, fault: str | None) -> None:
         msg = (env, fault if fault in ("delay", "reorder") else None)
@@ -221,14 +217,12 @@ class Federation:
                 gw.policy.dropped(env, False)
             if self.on_drop is not None:
                 self.on_drop(env)
+            self._mark(env.id, line)
             self.faults.injected.append(Injection("crash", env.id, agent, now, line))
             return
         line = self.log.deliver(env, now, gw.name, fault)
         if fault is not None:
-            for inj in reversed(self.faults.injected):
-                if inj.id == env.id:
-                    inj.line = line
-                    break
+            self._mark(env.id, line)
         self.delivered += 1
         self.messages += 1
         self.latencies.append(now - self.accept_ts.pop(env.id, now))
@@ -242,6 +236,12 @@ class Federation:
             self.transport.publish(f"receipt.{origin.token}", env)
         if self.on_deliver is not None:
             self.on_deliver(env, agent, role)
+
+    def _mark(self, eid: str, line: int) -> None:
+        """The faults injected on envelope `eid` show at `line` (its deliver or drop)."""
+        for inj in reversed(self.faults.injected):
+            if inj.id == eid and inj.line is None:
+                inj.line = line
 
     def drain_pending(self) -> None:
         """At the end of a run, envelopes still in transit are dropped (fault `end-of-run`)."""

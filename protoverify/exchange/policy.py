@@ -163,6 +163,13 @@ class Policy:
         if b[0] < 1.0:
             return "rate", f"{agent} exceeded {lim.rate:g}/s (burst {lim.burst:g})"
         b[0] -= 1.0
+        if self.rank >= 2:  # de-duplication first: it names the cause, and is cheaper
+            self.checks += 1
+            if env.id in self.seen_ids:
+                return "duplicate", f"envelope id {env.id} already entered"
+            ck = (agent, p.name, m.name, tuple(sorted(payload.items())))
+            if ck in self.seen_content:
+                return "duplicate", f"{agent} already sent {m.name} with these bindings"
         self.checks += 1
         why = self._enabling(env, p, m)
         if why is not None:
@@ -170,12 +177,6 @@ class Policy:
         if self.rank == 1:
             return None
         # ---- high
-        self.checks += 1
-        if env.id in self.seen_ids:
-            return "duplicate", f"envelope id {env.id} already entered"
-        ck = (agent, p.name, m.name, tuple(sorted(payload.items())))
-        if ck in self.seen_content:
-            return "duplicate", f"{agent} already sent {m.name} with these bindings"
         self.checks += 1
         dl = self.deadlines.get(key)
         if dl is not None and m.name in dl[1] and now > dl[0]:

@@ -51,6 +51,7 @@ class View:
     slots: list[Slot] = field(default_factory=list)
     slot: Slot | None = None
     reply_by: float | None = None
+    reply_window: float = 60.0  # how long a call for replies stays open
     new_id: Any = None  # callable () -> str: a fresh identifier (deterministic per run)
 
 

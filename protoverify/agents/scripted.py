@@ -46,7 +46,7 @@ def generic_values(view: View, e: Enabled) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- Contract Net
-def cn_start(view: View, reply_window: float = 60.0) -> Choice | None:
+def cn_start(view: View) -> Choice | None:
     """Initiator: a call for proposals for a task needing one capability, to every peer that has it."""
     cfp = next((e for e in view.enabled if _bare(e) == "cfp"), None)
     if cfp is None:
@@ -57,7 +57,7 @@ def cn_start(view: View, reply_window: float = 60.0) -> Choice | None:
     cap = view.rng.choice(caps)
     invited = [p.name for p in view.peers if cap in p.capabilities]
     task = f"{cap}:{view.new_id()}"
-    rb = view.now + reply_window
+    rb = view.now + view.reply_window
     return Choice([send_of(view, cfp, {"cfpID": view.new_id(), "task": task}, peer, reply_by=rb)
                    for peer in invited])
 

@@ -133,6 +133,7 @@ class Federation:
         self.last_line = 0
         self.serial = 0
         self.pending: dict[str, Envelope] = {}  # id -> envelope in transit
+        self.lost: set[str] = set()  # ids of dropped envelopes (drops are rare)
 
     def attach(self, agent: str, index: int) -> Gateway:
         gw = self.gateways[index % len(self.gateways)]
@@ -173,8 +174,8 @@ class Federation:
 
     def _duplicate(self, env: Envelope) -> None:
         """The bus resends the envelope (at-least-once transport): a copy with a new id."""
-        if env.sender[0] in self.crashed:
-            return
+        if env.sender[0] in self.crashed or env.id in self.lost:
+            return  # a copy of a lost envelope would be a retransmission, not a duplicate
         copy = Envelope(id=self.new_id(), protocol=env.protocol, message=env.message, sender=env.sender,
                         to=env.to, payload=dict(env.payload), in_reply_to=env.in_reply_to,
                         reply_by=env.reply_by, conversation=env.conversation)
@@ -185,6 +186,7 @@ class Federation:
 
     def _drop(self, env: Envelope, origin: Gateway, fault: str) -> None:
         self.pending.pop(env.id, None)
+        self.lost.add(env.id)
         line = self.log.drop(env, self.sched.now(), origin.name, fault)
         self.dropped += 1
         self.dropped_by[fault] += 1
@@ -209,6 +211,7 @@ class Federation:
         now = self.sched.now()
         self.pending.pop(env.id, None)
         if agent in self.crashed and self.crashed[agent] <= now:
+            self.lost.add(env.id)
             line = self.log.drop(env, now, gw.name, "crash")
             self.dropped += 1
             self.dropped_by["crash"] += 1

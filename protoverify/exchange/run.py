@@ -125,7 +125,7 @@ class _Run:
     def __init__(self, flat: FlatProtocol, n: int, level: str, duration: float, seed: int,
                  out: Path | None, clock: str, faults: FaultConfig, ngateways: int, adversarial: int,
                  adversarial_rate: float, agent_kind: str, interval: float, limits: Limits | None,
-                 reply_window: float) -> None:
+                 reply_window: float, think: tuple[float, float]) -> None:
         self.flat = flat
         self.level = level
         self.duration = duration
@@ -145,6 +145,7 @@ class _Run:
         self.world = Monitor(flat, delivery="receive", keep_closed=1_000_000)
         self.interval = interval
         self.reply_window = reply_window
+        self.think = think
         self.serial = 0
         self.wline = 0
         self.names = [f"agent-{i + 1:02d}" for i in range(n)]
@@ -222,13 +223,14 @@ class _Run:
             self.awards[agent] += 1
         if agent in self.stopped:
             return
-        think = self.arng[agent].uniform(0.5, 5.0)
+        think = self.arng[agent].uniform(*self.think)
         self.sched.after(think, self._react, agent, key)
 
     # ------------------------------------------------------------------ agents
     def _view(self, agent: str, **kw: Any) -> View:
         return View(agent=agent, protocol=self.flat, now=self.sched.now(), rng=self.arng[agent],
-                    capabilities=self.caps[agent], peers=self.peers(agent), new_id=self.new_id, **kw)
+                    capabilities=self.caps[agent], peers=self.peers(agent), new_id=self.new_id,
+                    reply_window=self.reply_window, **kw)
 
     def _slot(self, e: _Enact, agent: str) -> Slot:
         role = e.roles[agent]
@@ -360,14 +362,16 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike, agents: int = 12
         faults: str | Mapping[str, Any] | FaultConfig | None = None, gateways: int = 1,
         protocol: str | None = None, adversarial: int = 0, adversarial_rate: float = 0.3,
         agent_kind: str = "scripted", interval: float = 600.0, limits: Limits | None = None,
-        reply_window: float = 60.0) -> RunSummary:
+        reply_window: float = 60.0, think: tuple[float, float] = (0.5, 5.0)) -> RunSummary:
     """Run `agents` agents negotiating by the protocol in `spec` through the exchange.
 
     `policy`: low | medium | high. `duration`: seconds (simulated with clock="sim")
     during which negotiations open. `faults`: "drop=0.01,duplicate=0.01,reorder=…,
     delay=…,crash=…" (rates). `gateways`: how many federated gateways the agents are
     spread over. `adversarial`: how many of the agents misbehave (at
-    `adversarial_rate` per decision). Writes exchange.jsonl, summary.json and
+    `adversarial_rate` per decision). `interval`: mean seconds between the negotiations
+    an agent opens; `reply_window`: the bid deadline after a call; `think`: range of an
+    agent's reaction time. Writes exchange.jsonl, summary.json and
     injections.jsonl into `out` (when given).
     """
     if agents < 2:
@@ -384,5 +388,5 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike, agents: int = 12
     if outp is not None:
         outp.mkdir(parents=True, exist_ok=True)
     r = _Run(flat, agents, policy, duration, seed, outp, clock, cfg, gateways, adversarial,
-             adversarial_rate, agent_kind, interval, limits, reply_window)
+             adversarial_rate, agent_kind, interval, limits, reply_window, think)
     return r.go()

@@ -158,8 +158,9 @@ class Policy:
         lim = self.limits
         if b is None:
             b = self.buckets[agent] = [lim.burst, now]
-        b[0] = min(lim.burst, b[0] + (now - b[1]) * lim.rate)
-        b[1] = now
+        if now > b[1]:  # never refill backwards (envelopes may be checked out of time order)
+            b[0] = min(lim.burst, b[0] + (now - b[1]) * lim.rate)
+            b[1] = now
         if b[0] < 1.0:
             return "rate", f"{agent} exceeded {lim.rate:g}/s (burst {lim.burst:g})"
         b[0] -= 1.0

@@ -45,7 +45,9 @@ class Gateway:
 
     def attach(self, agent: str) -> None:
         self.agents.add(agent)
-        self.fed.transport.subscribe(f"inbox.{self.token}.{safe(agent)}", self.fed._to_agent)
+        subject = f"inbox.{self.token}.{safe(agent)}"
+        self.fed.inbox[agent] = subject
+        self.fed.transport.subscribe(subject, self.fed._to_agent)
 
     def submit(self, env: Envelope | Mapping[str, Any], conn_agent: str) -> tuple[str, str | None]:
         """An envelope from `conn_agent`: ('accept', None) or ('reject', rule)."""
@@ -67,7 +69,7 @@ class Gateway:
         flat = fed.protocols.get(env.protocol)
         m = flat.message(env.message) if flat is not None else None
         env.topic = topic_of(env.protocol, m.keys, env.payload) if m is not None else env.protocol
-        verdict = self.policy.check(env, conn_agent, now)
+        verdict = self.policy.admit(env, conn_agent, now)
         if verdict is not None:
             rule, why = verdict
             fed.last_line = fed.log.reject(env, self.policy.level, rule, why)
@@ -76,7 +78,6 @@ class Gateway:
             if fed.on_reject is not None:
                 fed.on_reject(env, rule, conn_agent)
             return "reject", rule
-        self.policy.accepted(env)
         fed.last_line = fed.log.envelope(env, self.policy.level)
         fed.accept_ts[env.id] = now
         if fed.on_accept is not None:
@@ -89,7 +90,7 @@ class Gateway:
         self.fed.crossings += 1
         self.fed.messages += 1
         self.policy.crossed(msg[0])
-        self.fed.transport.publish(f"inbox.{self.token}.{safe(msg[0].to[0][0])}", msg)
+        self.fed.transport.publish(self.fed.inbox[msg[0].to[0][0]], msg)
 
     def _receipt(self, subject: str, env: Envelope) -> None:
         self.receipts += 1
@@ -115,6 +116,7 @@ class Federation:
         self.gateways = [Gateway(f"gw{i + 1}", self, Policy(level, protocols, limits))
                          for i in range(max(1, ngateways))]
         self.home: dict[str, Gateway] = {}
+        self.inbox: dict[str, str] = {}  # agent -> its inbox subject
         self.crashed: dict[str, float] = {}
         self.on_deliver: Callable[[Envelope, str, str], None] | None = None
         self.on_reject: Callable[[Envelope, str, str], None] | None = None
@@ -198,7 +200,7 @@ class Federation:
     def _arrive(self, env: Envelope, origin: Gateway, target: Gateway, fault: str | None) -> None:
         msg = (env, fault if fault in ("delay", "reorder") else None)
         if target is origin:
-            self.transport.publish(f"inbox.{target.token}.{safe(env.to[0][0])}", msg)
+            self.transport.publish(self.inbox[env.to[0][0]], msg)
         else:
             self.transport.publish(f"link.{target.token}", msg)
 

@@ -31,7 +31,6 @@ from typing import Any, Literal, Mapping
 
 from ..bspl.compose import FlatMessage, FlatProtocol
 from ..monitor.monitor import Monitor
-from ..traces.event import Event
 from .envelope import SCALARS, Envelope
 
 Level = Literal["low", "medium", "high"]
@@ -103,41 +102,40 @@ class Policy:
         self.seen_content: OrderedDict[tuple[Any, ...], None] = OrderedDict()
         self.deadlines: dict[tuple[Any, ...], tuple[float, frozenset[str]]] = {}
         self.bids: dict[str, dict[tuple[Any, ...], Any]] = {}  # conversation -> enactment -> bid
+        self.sent: set[tuple[Any, ...]] = set()  # (enactment, message) accepted and not lost
         self.line = 0
 
     # ------------------------------------------------------------------ checks
-    def check(self, env: Envelope, conn_agent: str, now: float) -> tuple[str, str] | None:
-        """(rule, why) when `env`, submitted on `conn_agent`'s connection at `now`, must be
-        rejected; None when it may pass. Changes no state but the rate bucket."""
+    def admit(self, env: Envelope, conn_agent: str, now: float) -> tuple[str, str] | None:
+        """Check `env`, submitted on `conn_agent`'s connection at `now`: (rule, why) when it
+        must be rejected (nothing it carried is remembered), None when it is accepted (and
+        the checks' state, the online Monitor's included, has taken it in)."""
         p = self.protos.get(env.protocol)
-        self.checks += 1
         if p is None:
+            self.checks += 1
             return "schema", f"unknown protocol {env.protocol!r}"
         m = p.msgs.get(env.message)
-        self.checks += 1
         if m is None:
+            self.checks += 2
             return "schema", f"{env.protocol} has no message {env.message!r}"
-        self.checks += 1
+        self.checks += 8  # schema (5), auth, role, role in the enactment: counted together
         payload = env.payload
         if payload.keys() != p.carried[m.name]:
             want = ", ".join(m.carried)
             return "schema", f"{m.name} carries exactly {want}, not {', '.join(payload) or 'nothing'}"
-        self.checks += 1
         for v in payload.values():
             if not isinstance(v, SCALARS):
                 return "schema", "payload values must be strings, numbers or booleans"
-        self.checks += 1
-        if len(env.to) != len(m.recipients) or {r for _, r in env.to} != set(m.recipients):
+        to = env.to
+        if len(to) != len(m.recipients) or (to[0][1] != m.recipients[0] if len(to) == 1
+                                            else {r for _, r in to} != set(m.recipients)):
             return "schema", f"{m.name} goes to {', '.join(m.recipients)}"
-        self.checks += 1
         agent, role = env.sender
         if agent != conn_agent:
             return "auth", f"{conn_agent} sent as {agent}"
-        self.checks += 1
         if role != m.sender:
             return "role", f"{m.name} is sent by {m.sender}, not {role}"
-        self.checks += 1
-        key = (env.run, p.name, tuple(payload[k] for k in m.keys))
+        key = (env.run, p.name, tuple([payload[k] for k in m.keys]))
         assigned = self.roles.get(key)
         if assigned is not None:
             who = assigned.get(role)
@@ -146,14 +144,15 @@ class Policy:
             for r, a in assigned.items():
                 if a == agent and r != role:
                     return "role", f"{agent} plays {r} in this enactment, not {role}"
-            for a, r in env.to:
+            for a, r in to:
                 who = assigned.get(r)
                 if who is not None and who != a:
                     return "role", f"{r} is {who} in this enactment, not {a}"
         if self.rank == 0:
+            self._register(key, env)
             return None
-        # ---- medium
-        self.checks += 1
+        # ---- medium: rate limit, enabling; high: + de-duplication, deadline, fair award
+        self.checks += 2 if self.rank == 1 else 5
         b = self.buckets.get(agent)
         lim = self.limits
         if b is None:
@@ -163,73 +162,71 @@ class Policy:
             b[1] = now
         if b[0] < 1.0:
             return "rate", f"{agent} exceeded {lim.rate:g}/s (burst {lim.burst:g})"
-        b[0] -= 1.0
-        if self.rank >= 2:  # de-duplication first: it names the cause, and is cheaper
-            self.checks += 1
+        b[0] -= 1.0  # every attempt costs a token, accepted or not
+        ck = None
+        if self.rank >= 2:
+            # ---- high: de-duplication, deadline, fair award (before the Monitor: they name the cause)
             if env.id in self.seen_ids:
                 return "duplicate", f"envelope id {env.id} already entered"
-            ck = (agent, p.name, m.name, tuple(sorted(payload.items())))
+            ck = (agent, key, m.name, tuple([payload[k] for k in m.carried]))
             if ck in self.seen_content:
                 return "duplicate", f"{agent} already sent {m.name} with these bindings"
-        self.checks += 1
-        why = self._enabling(env, p, m)
+            dl = self.deadlines.get(key)
+            if dl is not None and now > dl[0] and m.name in dl[1]:
+                return "deadline", f"{m.name} at {now:.3f} after reply_by {dl[0]:.3f}"
+            if m.name == lim.award_message and env.conversation is not None:
+                bids = self.bids.get(env.conversation)
+                mine = payload.get(lim.bid_param)
+                if bids:
+                    best = min(bids.values(), key=_order)
+                    if _order(mine) > _order(best):
+                        return "fair-award", f"awarded bid {mine!r} while {best!r} was received"
+        # ---- medium: the Monitor's enabling rule, on the send itself
+        why = self._enabling(env, p, m, key)
         if why is not None:
             return "enabling", why
-        if self.rank == 1:
-            return None
-        # ---- high
-        self.checks += 1
-        dl = self.deadlines.get(key)
-        if dl is not None and m.name in dl[1] and now > dl[0]:
-            return "deadline", f"{m.name} at {now:.3f} after reply_by {dl[0]:.3f}"
-        self.checks += 1
-        if m.name == lim.award_message and env.conversation is not None:
-            bids = self.bids.get(env.conversation)
-            mine = payload.get(lim.bid_param)
-            if bids:
-                best = min(bids.values(), key=_order)
-                if _order(mine) > _order(best):
-                    return "fair-award", f"awarded bid {mine!r} while {best!r} was received"
+        self._register(key, env)
+        if ck is not None:
+            _remember(self.seen_ids, env.id, lim.dedup_window)
+            _remember(self.seen_content, ck, lim.dedup_window)
         return None
 
-    def _enabling(self, env: Envelope, p: _Proto, m: FlatMessage) -> str | None:
+    def _enabling(self, env: Envelope, p: _Proto, m: FlatMessage, key: tuple[Any, ...]) -> str | None:
+        """Apply the send to the online Monitor; on a finding, undo it and say why.
+
+        A second send of a message in its enactment is refused before the Monitor sees
+        it: the Monitor reports resends without recording them as sends, so there would
+        be nothing of it to undo.
+        """
+        sk = (key, m.name)
+        if sk in self.sent:
+            return f"{m.name} was already sent in {p.name} " + \
+                ",".join(f"{k}={env.payload[k]}" for k in m.keys)
         mon = self.monitors[p.name]
-        role = env.sender[1]
-        enactment = {k: env.payload[k] for k in m.keys}
-        q = p.qname[m.name]
-        for e in mon.enabled(env.run, enactment, role):
-            if e.message == q:
-                for k, v in e.bound.items():
-                    if env.payload.get(k) != v:
-                        return f"{m.name}: {role} knows {k}={v!r}, the envelope carries {env.payload.get(k)!r}"
-                return None
-        return f"{m.name} is not enabled for {role} in {p.name} " + \
-            ",".join(f"{k}={v}" for k, v in enactment.items())
+        to = env.to
+        recipients = (to[0][1],) if len(to) == 1 else tuple([r for _, r in to])
+        found = mon.apply(self._event("send", env, recipients, env.sender[0]))
+        if found:
+            mon.apply(self._event("reject", env, recipients, env.sender[0]))
+            f = found[0]
+            return f"{f.code} {f.text}"
+        self.sent.add(sk)
+        return None
 
     # ------------------------------------------------------------------ state updates
-    def _event(self, kind: str, env: Envelope, recipients: tuple[str, ...], agent: str) -> Event:
+    def _event(self, kind: str, env: Envelope, recipients: tuple[str, ...], agent: str) -> OnlineEvent:
         self.line += 1
-        return Event(kind=kind, message=f"{env.protocol}/{env.message}", sender=env.sender[1],  # type: ignore[arg-type]
-                     recipients=recipients, bindings=env.payload, source="<gateway>", line=self.line,
-                     run=env.run, agent=agent, id=env.id, protocol=env.protocol)
-
-    def accepted(self, env: Envelope) -> None:
-        """`env` passed the checks and entered: remember what later checks need."""
-        p = self.protos[env.protocol]
-        m = p.msgs[env.message]
-        self._register(env, p, m)
-        if self.rank >= 1:
-            self.monitors[p.name].apply(self._event("send", env, tuple(r for _, r in env.to), env.sender[0]))
-        if self.rank >= 2:
-            _remember(self.seen_ids, env.id, self.limits.dedup_window)
-            ck = (env.sender[0], p.name, m.name, tuple(sorted(env.payload.items())))
-            _remember(self.seen_content, ck, self.limits.dedup_window)
+        return OnlineEvent(kind, self.protos[env.protocol].qname[env.message], env.sender[1], recipients,
+                           env.payload, self.line, env.run, agent, env.id, env.protocol, "<gateway>")
 
     def crossed(self, env: Envelope) -> None:
         """`env` arrived over the federation link for an agent of this gateway."""
         p = self.protos[env.protocol]
-        self._register(env, p, p.msgs[env.message])
+        m = p.msgs[env.message]
+        key = (env.run, p.name, tuple([env.payload[k] for k in m.keys]))
+        self._register(key, env)
         if self.rank >= 1:
+            self.sent.add((key, m.name))
             self.monitors[p.name].apply(self._event("send", env, tuple(r for _, r in env.to), env.sender[0]))
 
     def delivered(self, env: Envelope, agent: str, role: str) -> None:
@@ -240,26 +237,55 @@ class Policy:
             p = self.protos[env.protocol]
             m = p.msgs[env.message]
             if env.reply_by is not None:
-                key = (env.run, p.name, tuple(env.payload[k] for k in m.keys))
+                key = (env.run, p.name, tuple([env.payload[k] for k in m.keys]))
                 self.deadlines[key] = (env.reply_by, p.replies[m.name])
             if m.name == self.limits.bid_message and env.conversation is not None \
                     and self.limits.bid_param in env.payload:
-                key = (env.run, p.name, tuple(env.payload[k] for k in m.keys))
+                key = (env.run, p.name, tuple([env.payload[k] for k in m.keys]))
                 self.bids.setdefault(env.conversation, {})[key] = env.payload[self.limits.bid_param]
 
     def dropped(self, env: Envelope, here: bool) -> None:
         """`env` (accepted `here`, or crossed to here) was lost by a fault: undo its send."""
         if self.rank >= 1:
+            m = self.protos[env.protocol].msgs[env.message]
+            self.sent.discard(((env.run, env.protocol, tuple([env.payload[k] for k in m.keys])), m.name))
             self.monitors[env.protocol].apply(self._event("drop", env, tuple(r for _, r in env.to), env.sender[0]))
 
-    def _register(self, env: Envelope, p: _Proto, m: FlatMessage) -> None:
-        key = (env.run, p.name, tuple(env.payload[k] for k in m.keys))
+    def _register(self, key: tuple[Any, ...], env: Envelope) -> None:
+        """Who plays which role in the enactment `key` (first come: the checks above hold it)."""
         assigned = self.roles.get(key)
         if assigned is None:
             assigned = self.roles[key] = {}
         assigned.setdefault(env.sender[1], env.sender[0])
         for a, r in env.to:
             assigned.setdefault(r, a)
+
+
+class OnlineEvent:
+    """An event handed to the online Monitor: the fields of `traces.event.Event`, in a plain
+    slotted record (a frozen dataclass costs several times more to build, twice per envelope)."""
+
+    __slots__ = ("kind", "message", "sender", "recipients", "bindings", "source", "line", "seq", "ts",
+                 "run", "agent", "id", "reason", "decision", "protocol")
+
+    def __init__(self, kind: str, message: str, sender: str, recipients: tuple[str, ...],
+                 bindings: dict[str, Any], line: int, run: str | None, agent: str | None, id: str | None,
+                 protocol: str | None, source: str = "<exchange>") -> None:
+        self.kind = kind
+        self.message = message
+        self.sender = sender
+        self.recipients = recipients
+        self.bindings = bindings
+        self.source = source
+        self.line = line
+        self.seq = None
+        self.ts = None
+        self.run = run
+        self.agent = agent
+        self.id = id
+        self.reason = None
+        self.decision = None
+        self.protocol = protocol
 
 
 def _order(v: Any) -> tuple[int, Any]:

@@ -26,13 +26,12 @@ from ..agents.random_agent import RandomAgent
 from ..agents.scripted import ScriptedAgent
 from ..bspl import FlatProtocol, Specification, flatten, load
 from ..monitor.monitor import Monitor
-from ..traces.event import Event
 from .clock import Scheduler, make_clock
 from .envelope import Envelope
 from .faults import FaultConfig, Faults, Injection
 from .gateway import Federation
 from .log import LogWriter
-from .policy import Limits
+from .policy import Limits, OnlineEvent
 
 CAPABILITIES = ("translate", "summarize", "schedule", "search", "code", "forecast")
 LOG_NAME = "exchange.jsonl"
@@ -184,9 +183,8 @@ class _Run:
 
     def _world(self, kind: str, env: Envelope, agent: str, recipients: tuple[str, ...]) -> None:
         self.wline += 1
-        self.world.apply(Event(kind=kind, message=f"{env.protocol}/{env.message}", sender=env.sender[1],  # type: ignore[arg-type]
-                               recipients=recipients, bindings=env.payload, line=self.wline, run=env.run,
-                               agent=agent, id=env.id, protocol=env.protocol))
+        self.world.apply(OnlineEvent(kind, f"{env.protocol}/{env.message}", env.sender[1], recipients,
+                                     env.payload, self.wline, env.run, agent, env.id, env.protocol, "<agents>"))
 
     def peers(self, me: str) -> list[Peer]:
         return [Peer(a, self.caps[a]) for a in self.names if a != me]

@@ -99,45 +99,51 @@ CFP = {"cfpID": "c1", "task": "t"}
 @pytest.mark.parametrize("level", ["low", "medium", "high"])
 def test_low_rules_apply_at_every_level(level):
     pol = Policy(level, {FLAT.name: FLAT})
-    assert pol.check(env("cfp", CFP), "alice", 0.0) is None
-    assert pol.check(env("bid", CFP), "alice", 0.0)[0] == "schema"
-    assert pol.check(env("cfp", {"cfpID": "c1"}), "alice", 0.0)[0] == "schema"
-    assert pol.check(env("cfp", CFP, to=("bob", "Initiator")), "alice", 0.0)[0] == "schema"
-    assert pol.check(env("cfp", CFP), "mallory", 0.0)[0] == "auth"
-    assert pol.check(env("cfp", CFP, sender=("alice", "Participant")), "alice", 0.0)[0] == "role"
-    pol.accepted(env("cfp", CFP))
-    # bob is the Participant of c1: nobody else may answer as Participant, nor bob as Initiator
+    assert pol.admit(env("bid", CFP), "alice", 0.0)[0] == "schema"
+    assert pol.admit(env("cfp", {"cfpID": "c1"}), "alice", 0.0)[0] == "schema"
+    assert pol.admit(env("cfp", CFP, to=("bob", "Initiator")), "alice", 0.0)[0] == "schema"
+    assert pol.admit(env("cfp", CFP), "mallory", 0.0)[0] == "auth"
+    assert pol.admit(env("cfp", CFP, sender=("alice", "Participant")), "alice", 0.0)[0] == "role"
+    assert pol.admit(env("cfp", CFP), "alice", 0.0) is None
+    # bob is the Participant of c1: nobody else may answer as Participant
     prop = {"cfpID": "c1", "task": "t", "bid": 3}
-    assert pol.check(env("propose", prop, sender=("carol", "Participant"), to=I), "carol", 1.0)[0] == "role"
+    assert pol.admit(env("propose", prop, sender=("carol", "Participant"), to=I), "carol", 1.0)[0] == "role"
 
 
 def test_out_of_turn_passes_low_and_fails_medium():
     accept = {"cfpID": "c1", "bid": 3, "verdict": "v", "award": "a"}
     low, medium = Policy("low", {FLAT.name: FLAT}), Policy("medium", {FLAT.name: FLAT})
     for pol in (low, medium):
-        pol.accepted(env("cfp", CFP))
-    assert low.check(env("accept-proposal", accept, id="e2"), "alice", 1.0) is None
-    rule, why = medium.check(env("accept-proposal", accept, id="e2"), "alice", 1.0)
-    assert rule == "enabling" and "not enabled" in why
+        assert pol.admit(env("cfp", CFP), "alice", 0.0) is None
+    assert low.admit(env("accept-proposal", accept, id="e2"), "alice", 1.0) is None
+    rule, why = medium.admit(env("accept-proposal", accept, id="e2"), "alice", 1.0)
+    assert rule == "enabling" and why.startswith("CAU001")
+    # refused means forgotten: the same cfp is still refused as a resend, and the
+    # accept stays refused (the Monitor's state was rolled back)
+    assert medium.admit(env("cfp", CFP, id="e3"), "alice", 2.0)[0] == "enabling"
+    assert medium.admit(env("accept-proposal", accept, id="e4"), "alice", 3.0)[0] == "enabling"
 
 
 def test_medium_enabling_checks_values_against_what_the_sender_knows():
     pol = Policy("medium", {FLAT.name: FLAT})
     cfp = env("cfp", CFP)
-    pol.accepted(cfp)
+    early = env("propose", {"cfpID": "c1", "task": "t", "bid": 3}, sender=P, to=I, id="e0")
+    assert pol.admit(cfp, "alice", 0.0) is None
+    assert pol.admit(early, "bob", 0.0)[0] == "enabling"  # bob has not received the cfp yet
     pol.delivered(cfp, "bob", "Participant")
     wrong = env("propose", {"cfpID": "c1", "task": "other", "bid": 3}, sender=P, to=I, id="e2")
-    assert pol.check(wrong, "bob", 1.0)[0] == "enabling"
+    rule, why = pol.admit(wrong, "bob", 1.0)
+    assert rule == "enabling" and why.startswith("CAU002")
     right = env("propose", {"cfpID": "c1", "task": "t", "bid": 3}, sender=P, to=I, id="e2")
-    assert pol.check(right, "bob", 1.0) is None
+    assert pol.admit(right, "bob", 1.0) is None
 
 
 def test_medium_rate_limit_refills_with_time():
     from protoverify.exchange.policy import Limits
     pol = Policy("medium", {FLAT.name: FLAT}, Limits(rate=1.0, burst=2.0))
-    rules = [pol.check(env("cfp", {"cfpID": f"c{i}", "task": "t"}, id=f"e{i}"), "alice", 0.0) for i in range(3)]
+    rules = [pol.admit(env("cfp", {"cfpID": f"c{i}", "task": "t"}, id=f"e{i}"), "alice", 0.0) for i in range(3)]
     assert rules[:2] == [None, None] and rules[2][0] == "rate"
-    assert pol.check(env("cfp", {"cfpID": "c9", "task": "t"}, id="e9"), "alice", 1.5) is None
+    assert pol.admit(env("cfp", {"cfpID": "c9", "task": "t"}, id="e9"), "alice", 1.5) is None
 
 
 def test_high_deadline_duplicate_and_fair_award():
@@ -145,27 +151,26 @@ def test_high_deadline_duplicate_and_fair_award():
     for i, peer in enumerate(("bob", "carol")):
         c = env("cfp", {"cfpID": f"c{i}", "task": "t"}, to=(peer, "Participant"), id=f"cfp{i}", reply_by=10.0,
                 conversation="n1")
-        assert pol.check(c, "alice", 0.0) is None
-        pol.accepted(c)
+        assert pol.admit(c, "alice", 0.0) is None
         pol.delivered(c, peer, "Participant")
     again = env("cfp", {"cfpID": "c0", "task": "t"}, to=("bob", "Participant"), id="other", conversation="n1")
-    assert pol.check(again, "alice", 0.5)[0] == "duplicate"
+    assert pol.admit(again, "alice", 0.5)[0] == "duplicate"
+    assert pol.admit(env("cfp", {"cfpID": "c7", "task": "t"}, id="cfp0"), "alice", 0.5)[0] == "duplicate"
     late = env("propose", {"cfpID": "c1", "task": "t", "bid": 5}, sender=("carol", "Participant"), to=I, id="p1",
                conversation="n1")
-    assert pol.check(late, "carol", 11.0)[0] == "deadline"
+    assert pol.admit(late, "carol", 11.0)[0] == "deadline"
     bids = {"bob": 7, "carol": 5}
     for i, (peer, bid) in enumerate(bids.items()):
         p = env("propose", {"cfpID": f"c{i}", "task": "t", "bid": bid}, sender=(peer, "Participant"), to=I,
                 id=f"p{i}", conversation="n1")
-        assert pol.check(p, peer, 1.0) is None
-        pol.accepted(p)
+        assert pol.admit(p, peer, 1.0) is None
         pol.delivered(p, "alice", "Initiator")
     unfair = env("accept-proposal", {"cfpID": "c0", "bid": 7, "verdict": "v", "award": "a"}, to=("bob", "Participant"),
                  id="a0", conversation="n1")
     fair = env("accept-proposal", {"cfpID": "c1", "bid": 5, "verdict": "v", "award": "a"}, to=("carol", "Participant"),
                id="a1", conversation="n1")
-    assert pol.check(unfair, "alice", 12.0)[0] == "fair-award"
-    assert pol.check(fair, "alice", 12.0) is None
+    assert pol.admit(unfair, "alice", 12.0)[0] == "fair-award"
+    assert pol.admit(fair, "alice", 12.0) is None
 
 
 # ---------------------------------------------------------------- gateway + log, read back
@@ -225,3 +230,11 @@ def test_run_command_unreadable_spec(tmp_path):
 
 def test_parse_duration():
     assert [parse_duration(x) for x in ("90", "90s", "30m", "12h", "1.5h")] == [90, 90, 1800, 43200, 5400]
+
+
+def test_online_event_has_every_event_field():
+    import dataclasses
+
+    from protoverify.exchange.policy import OnlineEvent
+    from protoverify.traces.event import Event
+    assert {f.name for f in dataclasses.fields(Event)} == set(OnlineEvent.__slots__)

@@ -23,7 +23,6 @@ import gc
 import os
 import platform
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -45,7 +44,7 @@ AGENTS = [f"agent-{i + 1:02d}" for i in range(12)]
 
 
 def traffic(n: int, seed: int = 1) -> list[tuple[str, str, tuple, dict]]:
-    """(protocol, message, sender, to, payload) of at least `n` conformant envelopes."""
+    """(message, sender, to, payload) of `n` conformant envelopes."""
     flat = flatten(load(SPEC), "Contract Net")
     sim = Simulator(flat, random.Random(seed), delivery="send", run="bench")
     template = list(sim.enactments(4000, concurrency=8))

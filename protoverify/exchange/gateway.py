@@ -10,7 +10,8 @@ envelopes between the gateways. Each envelope ends in exactly one `deliver`,
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from ..bspl.compose import FlatProtocol
@@ -92,8 +93,12 @@ class Gateway:
         self.policy.crossed(msg[0])
         self.fed.transport.publish(self.fed.inbox[msg[0].to[0][0]], msg)
 
-    def _receipt(self, subject: str, env: Envelope) -> None:
+    def _receipt(self, subject: str, msg: tuple[Envelope, str, str]) -> None:
+        """A receipt for an envelope one of our agents sent: its delivery happened."""
         self.receipts += 1
+        env, agent, role = msg
+        if self.fed.home.get(agent) is not self:
+            self.policy.acknowledged(env, agent, role)
 
 
 class Federation:
@@ -103,7 +108,6 @@ class Federation:
                  faults: Faults, rng: random.Random, run_id: str, ngateways: int = 1,
                  limits: Limits | None = None, transport: Transport | None = None,
                  hops: Hops | None = None) -> None:
-        from collections import Counter
         self.protocols = dict(protocols)
         self.level = level
         self.sched = sched
@@ -188,6 +192,7 @@ class Federation:
 
     def _drop(self, env: Envelope, origin: Gateway, fault: str) -> None:
         self.pending.pop(env.id, None)
+        self.accept_ts.pop(env.id, None)
         self.lost.add(env.id)
         line = self.log.drop(env, self.sched.now(), origin.name, fault)
         self.dropped += 1
@@ -214,6 +219,7 @@ class Federation:
         self.pending.pop(env.id, None)
         if agent in self.crashed and self.crashed[agent] <= now:
             self.lost.add(env.id)
+            self.accept_ts.pop(env.id, None)
             line = self.log.drop(env, now, gw.name, "crash")
             self.dropped += 1
             self.dropped_by["crash"] += 1
@@ -232,13 +238,18 @@ class Federation:
         self.messages += 1
         self.latencies.append(now - self.accept_ts.pop(env.id, now))
         gw.policy.delivered(env, agent, role)
-        if gw.policy.rank >= 2:  # receipt back to the sender's gateway
+        rank = gw.policy.rank
+        if rank >= 2:  # receipt back to the sender's gateway
             self.receipts += 1
             self.messages += 1
             if origin is not gw:
                 self.messages += 1
                 self.crossings += 1
-            self.transport.publish(f"receipt.{origin.token}", env)
+            self.transport.publish(f"receipt.{origin.token}", (env, agent, role))
+        elif rank == 1 and origin is not gw:  # the link acknowledges the delivery to the sender's gateway
+            self.messages += 1
+            self.crossings += 1
+            origin.policy.acknowledged(env, agent, role)
         if self.on_deliver is not None:
             self.on_deliver(env, agent, role)
 

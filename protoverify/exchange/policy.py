@@ -244,6 +244,12 @@ class Policy:
                 key = (env.run, p.name, tuple([env.payload[k] for k in m.keys]))
                 self.bids.setdefault(env.conversation, {})[key] = env.payload[self.limits.bid_param]
 
+    def acknowledged(self, env: Envelope, agent: str, role: str) -> None:
+        """`env`, sent by one of ours, was delivered to `agent` on another gateway: the
+        Monitor records the receipt (else the send would stay in flight, its enactment open)."""
+        if self.rank >= 1:
+            self.monitors[env.protocol].apply(self._event("receive", env, (role,), agent))
+
     def dropped(self, env: Envelope, here: bool) -> None:
         """`env` (accepted `here`, or crossed to here) was lost by a fault: undo its send."""
         if self.rank >= 1:

@@ -26,6 +26,7 @@ from ..agents.random_agent import RandomAgent
 from ..agents.scripted import ScriptedAgent
 from ..bspl import FlatProtocol, Specification, flatten, load
 from ..monitor.monitor import Monitor
+from .bus import Transport
 from .clock import Scheduler, make_clock
 from .envelope import Envelope
 from .faults import FaultConfig, Faults, Injection
@@ -124,7 +125,7 @@ class _Run:
     def __init__(self, flat: FlatProtocol, n: int, level: str, duration: float, seed: int,
                  out: Path | None, clock: str, faults: FaultConfig, ngateways: int, adversarial: int,
                  adversarial_rate: float, agent_kind: str, interval: float, limits: Limits | None,
-                 reply_window: float, think: tuple[float, float]) -> None:
+                 reply_window: float, think: tuple[float, float], transport: Transport | None) -> None:
         self.flat = flat
         self.level = level
         self.duration = duration
@@ -137,7 +138,7 @@ class _Run:
         self.faults = Faults(faults)
         self.run_id = f"run-{seed}"
         self.fed = Federation({flat.name: flat}, level, self.sched, self.log, self.faults,
-                              random.Random(f"bus-{seed}"), self.run_id, ngateways, limits)
+                              random.Random(f"bus-{seed}"), self.run_id, ngateways, limits, transport)
         self.fed.on_accept = self._accepted
         self.fed.on_deliver = self._delivered
         self.fed.on_drop = self._dropped
@@ -306,6 +307,7 @@ class _Run:
         self.fed.drain_pending()
         wall = time.perf_counter() - t0
         self.log.close()
+        self.fed.transport.close()
         return self.summary(wall)
 
     def summary(self, wall: float) -> RunSummary:
@@ -360,7 +362,8 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike, agents: int = 12
         faults: str | Mapping[str, Any] | FaultConfig | None = None, gateways: int = 1,
         protocol: str | None = None, adversarial: int = 0, adversarial_rate: float = 0.3,
         agent_kind: str = "scripted", interval: float = 600.0, limits: Limits | None = None,
-        reply_window: float = 60.0, think: tuple[float, float] = (0.5, 5.0)) -> RunSummary:
+        reply_window: float = 60.0, think: tuple[float, float] = (0.5, 5.0),
+        transport: Transport | None = None) -> RunSummary:
     """Run `agents` agents negotiating by the protocol in `spec` through the exchange.
 
     `policy`: low | medium | high. `duration`: seconds (simulated with clock="sim")
@@ -369,7 +372,8 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike, agents: int = 12
     spread over. `adversarial`: how many of the agents misbehave (at
     `adversarial_rate` per decision). `interval`: mean seconds between the negotiations
     an agent opens; `reply_window`: the bid deadline after a call; `think`: range of an
-    agent's reaction time. Writes exchange.jsonl, summary.json and
+    agent's reaction time. `transport`: the bus between the gateways (default: a fresh
+    `InProcTransport`; anything with `subscribe`/`publish`/`close` and a `name`). Writes exchange.jsonl, summary.json and
     injections.jsonl into `out` (when given).
     """
     if agents < 2:
@@ -386,5 +390,5 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike, agents: int = 12
     if outp is not None:
         outp.mkdir(parents=True, exist_ok=True)
     r = _Run(flat, agents, policy, duration, seed, outp, clock, cfg, gateways, adversarial,
-             adversarial_rate, agent_kind, interval, limits, reply_window, think)
+             adversarial_rate, agent_kind, interval, limits, reply_window, think, transport)
     return r.go()

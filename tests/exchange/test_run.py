@@ -188,6 +188,13 @@ def test_capability_negotiation_runs_clean(tmp_path):
     assert audited(tmp_path, CAPN).findings == []
 
 
+def test_capability_negotiation_faults_and_misbehaviour_show(tmp_path):
+    s = run(CAPN, agents=8, policy="medium", duration=3600, seed=2, out=tmp_path, adversarial=2,
+            faults=FAULTS, gateways=2)
+    assert s.balanced() and s.rejected > 0 and s.dropped > 0
+    assert unexplained(tmp_path, audited(tmp_path, CAPN)) == []
+
+
 def test_random_agents_send_only_enabled_messages(tmp_path):
     s = run(CNET, agents=6, policy="medium", duration=3600, seed=1, out=tmp_path, agent_kind="random")
     assert s.rejected == 0 and s.envelopes > 0

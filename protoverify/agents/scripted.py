@@ -46,8 +46,9 @@ def generic_values(view: View, e: Enabled) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- Contract Net
-def cn_start(view: View) -> Choice | None:
-    """Initiator: a call for proposals for a task needing one capability, to every peer that has it."""
+def cn_start(view: View, favourites: int | None = None) -> Choice | None:
+    """Initiator: a call for proposals for a task needing one capability, to every peer that
+    has it (or, biased, only to the first `favourites` of them by name)."""
     cfp = next((e for e in view.enabled if _bare(e) == "cfp"), None)
     if cfp is None:
         return None
@@ -56,6 +57,8 @@ def cn_start(view: View) -> Choice | None:
         return None
     cap = view.rng.choice(caps)
     invited = [p.name for p in view.peers if cap in p.capabilities]
+    if favourites is not None:
+        invited = sorted(invited)[:favourites]
     task = f"{cap}:{view.new_id()}"
     rb = view.now + view.reply_window
     return Choice([send_of(view, cfp, {"cfpID": view.new_id(), "task": task}, peer, reply_by=rb)
@@ -176,9 +179,11 @@ class ScriptedAgent:
     kind = "scripted"
 
     def __init__(self, name: str, decisions: dict[str, Decision] | None = None,
-                 protocol: str | None = None) -> None:
+                 protocol: str | None = None, favourites: int | None = None) -> None:
         self.name = name
         self.decisions = decisions if decisions is not None else dict(PLAYBOOKS.get(protocol or "", {}))
+        if favourites is not None and protocol == "Contract Net":
+            self.decisions["start"] = lambda view: cn_start(view, favourites)
 
     def decide(self, view: View) -> Choice | None:
         if view.start:

@@ -53,10 +53,12 @@ def parse_duration(text: str) -> float:
               help="Probability that an adversarial agent adds a bad envelope to a decision.")
 @click.option("--agent-kind", default="scripted", show_default=True, type=click.Choice(["scripted", "random"]),
               help="Behaviour of the honest agents.")
+@click.option("--biased", default=0, show_default=True, type=click.IntRange(0, None),
+              help="How many honest agents call only their two favourite peers.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json instead of one line.")
 def run(spec: str, protocol: str | None, agents: int, policy: str, duration: str, seed: int, out: str,
         clock: str, faults: str, gateways: int, adversarial: int, adversarial_rate: float, agent_kind: str,
-        as_json: bool) -> None:
+        biased: int, as_json: bool) -> None:
     """Run agents enacting the protocol in SPEC through the reference exchange."""
     from ..bspl import BSPLError
     from ..exchange.run import run as run_exchange
@@ -68,7 +70,7 @@ def run(spec: str, protocol: str | None, agents: int, policy: str, duration: str
     try:
         s = run_exchange(spec, agents=agents, policy=policy, duration=seconds, seed=seed, out=out, clock=clock,
                          faults=faults or None, gateways=gateways, protocol=protocol, adversarial=adversarial,
-                         adversarial_rate=adversarial_rate, agent_kind=agent_kind)
+                         adversarial_rate=adversarial_rate, agent_kind=agent_kind, biased=biased)
     except OSError as e:
         raise click.ClickException(f"cannot read {spec}: {e.strerror or e}") from None
     except (BSPLError, ValueError) as e:

@@ -42,6 +42,7 @@ class Gateway:
         self.token = safe(name)
         fed.transport.subscribe(f"link.{self.token}", self._from_link)
         fed.transport.subscribe(f"receipt.{self.token}", self._receipt)
+        fed.transport.subscribe("bcast.capability", self._capability)
         self.receipts = 0
 
     def attach(self, agent: str) -> None:
@@ -92,6 +93,9 @@ class Gateway:
         self.fed.messages += 1
         self.policy.crossed(msg[0])
         self.fed.transport.publish(self.fed.inbox[msg[0].to[0][0]], msg)
+
+    def _capability(self, subject: str, msg: tuple[str, frozenset[str]]) -> None:
+        self.policy.advertise(*msg)
 
     def _receipt(self, subject: str, msg: tuple[Envelope, str, str]) -> None:
         """A receipt for an envelope one of our agents sent: its delivery happened."""
@@ -149,6 +153,10 @@ class Federation:
 
     def submit(self, env: Envelope | Mapping[str, Any], conn_agent: str) -> tuple[str, str | None]:
         return self.home[conn_agent].submit(env, conn_agent)
+
+    def advertise(self, agent: str, capabilities: frozenset[str]) -> None:
+        """Broadcast an agent's capabilities to every gateway (the control plane)."""
+        self.messages += self.transport.publish("bcast.capability", (agent, frozenset(capabilities)))
 
     def new_id(self) -> str:
         self.serial += 1

@@ -45,6 +45,7 @@ RULES: dict[str, str] = {
     "duplicate": "a repeated envelope id, or the same message and bindings again (high)",
     "deadline": "a reply after the reply_by of the message it answers (high)",
     "fair-award": "an award that is not the best bid received in the conversation (high)",
+    "fair-invite": "an award in a conversation whose call skipped an agent able to do the task (high)",
 }
 
 
@@ -56,6 +57,8 @@ class Limits:
     burst: float = 40.0  # bucket size
     dedup_window: int = 100_000  # remembered (sender, message, bindings) for de-duplication
     award_message: str = "accept-proposal"
+    call_message: str = "cfp"
+    task_param: str = "task"  # the capability a task needs: its value up to the first ':'
     bid_message: str = "propose"
     bid_param: str = "bid"
 
@@ -103,6 +106,8 @@ class Policy:
         self.deadlines: dict[tuple[Any, ...], tuple[float, frozenset[str]]] = {}
         self.bids: dict[str, dict[tuple[Any, ...], Any]] = {}  # conversation -> enactment -> bid
         self.sent: set[tuple[Any, ...]] = set()  # (enactment, message) accepted and not lost
+        self.capabilities: dict[str, frozenset[str]] = {}  # agent -> what it advertised
+        self.calls: dict[str, tuple[str, str | None, set[str]]] = {}  # conversation -> (caller, capability, invited)
         self.line = 0
 
     # ------------------------------------------------------------------ checks
@@ -181,6 +186,12 @@ class Policy:
                     best = min(bids.values(), key=_order)
                     if _order(mine) > _order(best):
                         return "fair-award", f"awarded bid {mine!r} while {best!r} was received"
+                call = self.calls.get(env.conversation)
+                if call is not None and call[1] is not None:
+                    skipped = sorted(a for a, caps in self.capabilities.items()
+                                     if call[1] in caps and a != call[0] and a not in call[2])
+                    if skipped:
+                        return "fair-invite", f"the call for {call[1]!r} did not invite {', '.join(skipped)}"
         # ---- medium: the Monitor's enabling rule, on the send itself
         why = self._enabling(env, p, m, key)
         if why is not None:
@@ -189,6 +200,13 @@ class Policy:
         if ck is not None:
             _remember(self.seen_ids, env.id, lim.dedup_window)
             _remember(self.seen_content, ck, lim.dedup_window)
+            if m.name == lim.call_message and env.conversation is not None:
+                call = self.calls.get(env.conversation)
+                if call is None:
+                    task = payload.get(lim.task_param)
+                    cap = task.split(":", 1)[0] if isinstance(task, str) and ":" in task else None
+                    call = self.calls[env.conversation] = (agent, cap, set())
+                call[2].update(a for a, _ in to)
         return None
 
     def _enabling(self, env: Envelope, p: _Proto, m: FlatMessage, key: tuple[Any, ...]) -> str | None:
@@ -243,6 +261,10 @@ class Policy:
                     and self.limits.bid_param in env.payload:
                 key = (env.run, p.name, tuple([env.payload[k] for k in m.keys]))
                 self.bids.setdefault(env.conversation, {})[key] = env.payload[self.limits.bid_param]
+
+    def advertise(self, agent: str, capabilities: frozenset[str]) -> None:
+        """An agent's advertised capabilities (broadcast to every gateway at attach time)."""
+        self.capabilities[agent] = frozenset(capabilities)
 
     def acknowledged(self, env: Envelope, agent: str, role: str) -> None:
         """`env`, sent by one of ours, was delivered to `agent` on another gateway: the

@@ -125,7 +125,8 @@ class _Run:
     def __init__(self, flat: FlatProtocol, n: int, level: str, duration: float, seed: int,
                  out: Path | None, clock: str, faults: FaultConfig, ngateways: int, adversarial: int,
                  adversarial_rate: float, agent_kind: str, interval: float, limits: Limits | None,
-                 reply_window: float, think: tuple[float, float], transport: Transport | None) -> None:
+                 reply_window: float, think: tuple[float, float], transport: Transport | None,
+                 biased: int) -> None:
         self.flat = flat
         self.level = level
         self.duration = duration
@@ -161,7 +162,8 @@ class _Run:
             elif agent_kind == "random":
                 self.agents[name] = RandomAgent(name)
             else:
-                self.agents[name] = ScriptedAgent(name, protocol=flat.name)
+                self.agents[name] = ScriptedAgent(name, protocol=flat.name,
+                                                  favourites=2 if i < biased else None)
             self.fed.attach(name, i)
         self.enacts: dict[tuple[Any, ...], _Enact] = {}
         self.convs: dict[str, _Conv] = {}
@@ -299,6 +301,7 @@ class _Run:
         for name in self.names:
             gw = self.fed.home[name]
             self.log.capability(name, sorted(self.caps[name]), self.sched.now(), self.run_id, gw.name)
+            self.fed.advertise(name, self.caps[name])
             self.sched.after(self.arng[name].expovariate(1.0 / self.interval), self._tick, name)
         for agent, t in self.faults.crash_times(self.names, self.duration).items():
             self.fed.crashed[agent] = t
@@ -363,7 +366,7 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike, agents: int = 12
         protocol: str | None = None, adversarial: int = 0, adversarial_rate: float = 0.3,
         agent_kind: str = "scripted", interval: float = 600.0, limits: Limits | None = None,
         reply_window: float = 60.0, think: tuple[float, float] = (0.5, 5.0),
-        transport: Transport | None = None) -> RunSummary:
+        transport: Transport | None = None, biased: int = 0) -> RunSummary:
     """Run `agents` agents negotiating by the protocol in `spec` through the exchange.
 
     `policy`: low | medium | high. `duration`: seconds (simulated with clock="sim")
@@ -373,13 +376,17 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike, agents: int = 12
     `adversarial_rate` per decision). `interval`: mean seconds between the negotiations
     an agent opens; `reply_window`: the bid deadline after a call; `think`: range of an
     agent's reaction time. `transport`: the bus between the gateways (default: a fresh
-    `InProcTransport`; anything with `subscribe`/`publish`/`close` and a `name`). Writes exchange.jsonl, summary.json and
+    `InProcTransport`; anything with `subscribe`/`publish`/`close` and a `name`).
+    `biased`: how many of the honest scripted agents call only their two favourite
+    peers (the first capable ones by name) instead of every capable one. Writes exchange.jsonl, summary.json and
     injections.jsonl into `out` (when given).
     """
     if agents < 2:
         raise ValueError("a run needs at least 2 agents")
     if not 0 <= adversarial <= agents:
         raise ValueError(f"adversarial must be between 0 and {agents}")
+    if not 0 <= biased <= agents - adversarial:
+        raise ValueError(f"biased must be between 0 and {agents - adversarial} (the honest agents)")
     if agent_kind not in ("scripted", "random"):
         raise ValueError(f"agent kind must be 'scripted' or 'random', not {agent_kind!r}")
     if duration <= 0:
@@ -390,5 +397,5 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike, agents: int = 12
     if outp is not None:
         outp.mkdir(parents=True, exist_ok=True)
     r = _Run(flat, agents, policy, duration, seed, outp, clock, cfg, gateways, adversarial,
-             adversarial_rate, agent_kind, interval, limits, reply_window, think, transport)
+             adversarial_rate, agent_kind, interval, limits, reply_window, think, transport, biased)
     return r.go()

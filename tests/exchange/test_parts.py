@@ -269,7 +269,8 @@ def test_run_over_another_transport(tmp_path):
     s = run(CNET, agents=4, policy="high", duration=1800, seed=2, out=tmp_path, gateways=2, transport=t)
     assert s.transport == "recording" and t.closed
     kinds = {x.split(".")[0] for x in t.subjects}
-    assert kinds == {"inbox", "link", "receipt"}
+    assert kinds == {"bcast", "inbox", "link", "receipt"}
+    assert t.subjects.count("bcast.capability") == 4  # one advertisement per agent
     links = sum(x.startswith("link.") for x in t.subjects)
     # every envelope that crossed the link was delivered, and its receipt crossed back
     assert links > 0 and s.link_crossings == 2 * links

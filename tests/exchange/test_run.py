@@ -212,3 +212,34 @@ def test_real_clock_run(tmp_path):
 def test_twelve_hour_run_audits_clean(tmp_path):
     s = run(CNET, agents=12, policy="high", duration=12 * 3600, seed=0, out=tmp_path)
     assert s.sim_seconds >= 12 * 3600 and audited(tmp_path).findings == []
+
+
+def _awards_after_skipped_calls(out) -> tuple[int, int]:
+    """(awards delivered, awards delivered in conversations whose call skipped a capable agent),
+    read from the log alone: capability lines, the calls, and the accepted awards."""
+    recs = records(out)
+    caps = {r["agent"]: set(r["capabilities"]) for r in recs if r["type"] == "capability"}
+    calls: dict[str, tuple[str, str, set]] = {}
+    awards: dict[str, str] = {}
+    delivered = {r["id"] for r in recs if r["type"] == "deliver"}
+    for r in recs:
+        if r["type"] != "envelope":
+            continue
+        if r["message"] == "cfp":
+            c = calls.setdefault(r["conversation"], (r["from"]["agent"], r["payload"]["task"].split(":")[0], set()))
+            c[2].add(r["to"][0]["agent"])
+        elif r["message"] == "accept-proposal" and r["id"] in delivered:
+            awards[r["id"]] = r["conversation"]
+    skipped = {conv for conv, (caller, cap, invited) in calls.items()
+               if {a for a, cs in caps.items() if cap in cs and a != caller} - invited}
+    return len(awards), sum(conv in skipped for conv in awards.values())
+
+
+def test_high_refuses_awards_of_biased_calls(tmp_path):
+    low = run(CNET, agents=12, policy="low", duration=3600, seed=6, out=tmp_path / "low", biased=3)
+    high = run(CNET, agents=12, policy="high", duration=3600, seed=6, out=tmp_path / "high", biased=3)
+    n_low, biased_low = _awards_after_skipped_calls(tmp_path / "low")
+    n_high, biased_high = _awards_after_skipped_calls(tmp_path / "high")
+    assert biased_low > 0 and "fair-invite" not in low.rejected_by
+    assert biased_high == 0 and high.rejected_by["fair-invite"] > 0 and n_high > 0
+    assert set(high.rejected_by) == {"fair-invite"}  # the unbiased agents' calls are never refused

@@ -59,7 +59,7 @@ class AdversarialAgent:
                 return None
             return Send(self.last.message, dict(self.last.payload), self.last.to, conversation=self.last.conversation,
                         misbehaviour="duplicate")
-        enabled = {e.message.rsplit("/", 1)[-1] for e in s.enabled}
+        enabled = {e.message.split("/", 1)[1] for e in s.enabled}
         if kind == "out-of-turn":
             mine = [m.name for m in view.protocol.messages if m.sender == view.role and m.name not in enabled
                     and m.ins]

@@ -26,6 +26,7 @@ class Slot:
     enabled: list[Enabled]  # what this agent may send in it now
     replied: bool  # the peer has answered the opening message
     knows: dict[str, Any]  # the values this agent knows there
+    parties: dict[str, str] = field(default_factory=dict)  # role -> the agent playing it
 
 
 @dataclass

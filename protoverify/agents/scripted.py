@@ -17,19 +17,27 @@ Decision = Callable[[View], "Choice | None"]
 
 
 def _carried(view: View, message: str) -> tuple[str, ...]:
-    m = view.protocol.message(message.rsplit("/", 1)[-1])
+    m = view.protocol.message(message)
     return m.carried if m is not None else ()
 
 
 def _bare(e: Enabled) -> str:
-    return e.message.rsplit("/", 1)[-1]
+    """The flat message name (`cfp`, `Pack/packed`) of `Protocol/name`."""
+    return e.message.split("/", 1)[1] if "/" in e.message else e.message
 
 
 def send_of(view: View, e: Enabled, values: dict[str, Any], peer: str, **kw: Any) -> Send:
-    """A Send of the enabled message `e` to `peer` with `values` for what it fills."""
+    """A Send of the enabled message `e` with `values` for what it fills, to the agents that
+    play its recipient roles in its enactment (`peer` for a role the enactment has not named)."""
     name = _bare(e)
+    key = {k: v for k, v in e.bound.items() if k in view.protocol.keys}
+    parties: dict[str, str] = {}
+    for s in ([view.slot] if view.slot is not None else []) + view.slots:
+        if key and s.key == key:
+            parties = s.parties
+            break
     return Send(name, fill_payload(e, values, _carried(view, name)),
-                tuple((peer, r) for r in e.recipients), conversation=view.conversation, **kw)
+                tuple((parties.get(r, peer), r) for r in e.recipients), conversation=view.conversation, **kw)
 
 
 def _find(slot: Slot | None, name: str) -> Enabled | None:
@@ -185,9 +193,29 @@ class ScriptedAgent:
         if favourites is not None and protocol == "Contract Net":
             self.decisions["start"] = lambda view: cn_start(view, favourites)
 
+        self.bound: dict[tuple[Any, ...], set[str]] = {}  # enactment -> parameters it bound there
+
     def decide(self, view: View) -> Choice | None:
         if view.start:
             fn = self.decisions.get("start", generic_start)
         else:
             fn = self.decisions.get(view.role or "", generic_role)
-        return fn(view)
+        choice = fn(view)
+        if choice is None or not choice.sends:
+            return choice
+        # An agent remembers what it bound: a message lost in transit (which the Monitor
+        # forgets) is not followed by a different choice of the same parameters.
+        kept = []
+        for send in choice.sends:
+            m = view.protocol.message(send.message)
+            if m is None:
+                kept.append(send)
+                continue
+            key = (m.keys, tuple(send.payload.get(k) for k in m.keys))
+            mine = self.bound.setdefault(key, set())
+            if mine & set(m.outs):
+                continue
+            mine.update(m.outs)
+            kept.append(send)
+        choice.sends = kept
+        return choice

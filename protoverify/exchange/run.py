@@ -93,6 +93,7 @@ class _Enact:
     requester: str
     peer: str
     roles: dict[str, str]  # agent -> role
+    parties: dict[str, str]  # role -> agent
     replied: bool = False
     bound: set[str] = field(default_factory=set)
     complete: bool = False
@@ -201,10 +202,24 @@ class _Run:
         if env.message in self.starters and key not in self.enacts and env.conversation in self.convs:
             conv = self.convs[env.conversation]
             peer = env.to[0][0]
+            # one agent per role: the caller, the invited agent, and for any further role
+            # (a shipper, a carrier) an agent drawn from the others
+            parties = {env.sender[1]: env.sender[0]}
+            for a, r in env.to:
+                parties.setdefault(r, a)
+            free = [n for n in self.names if n not in parties.values()]
+            for r in self.flat.roles:
+                if r not in parties and free:
+                    parties[r] = free.pop(self.rng.randrange(len(free)))
             e = _Enact(conv.id, key, {k: env.payload[k] for k in self.flat.message(env.message).keys},  # type: ignore[union-attr]
-                       env.sender[0], peer, {env.sender[0]: env.sender[1], peer: env.to[0][1]})
+                       env.sender[0], peer, {a: r for r, a in parties.items()}, parties)
             self.enacts[key] = e
             conv.enacts.append(e)
+        e = self.enacts.get(key)
+        agent = env.sender[0]
+        if e is not None and agent in e.roles and agent not in self.stopped and agent in self.agents:
+            # the sender may have more to say in the enactment (e.g. `open` then `requestPacking`)
+            self.sched.after(self.arng[agent].uniform(*self.think), self._react, agent, key)
 
     def _dropped(self, env: Envelope) -> None:
         self._world("drop", env, env.sender[0], tuple(r for _, r in env.to))
@@ -239,7 +254,8 @@ class _Run:
         knows = dict(e.keyd)
         for en in enabled:
             knows.update(en.bound)
-        return Slot(dict(e.keyd), e.peer if agent == e.requester else e.requester, enabled, e.replied, knows)
+        return Slot(dict(e.keyd), e.peer if agent == e.requester else e.requester, enabled, e.replied, knows,
+                    dict(e.parties))
 
     def _react(self, agent: str, key: tuple[Any, ...]) -> None:
         if agent in self.stopped:

@@ -55,10 +55,14 @@ def parse_duration(text: str) -> float:
               help="Behaviour of the honest agents.")
 @click.option("--biased", default=0, show_default=True, type=click.IntRange(0, None),
               help="How many honest agents call only their two favourite peers.")
+@click.option("--transport", default="inproc", show_default=True, type=click.Choice(["inproc", "nats"]),
+              help="The bus between gateways: in process, or through a NATS server.")
+@click.option("--nats-url", default="nats://127.0.0.1:4222", show_default=True,
+              help="NATS server for --transport nats.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json instead of one line.")
 def run(spec: str, protocol: str | None, agents: int, policy: str, duration: str, seed: int, out: str,
         clock: str, faults: str, gateways: int, adversarial: int, adversarial_rate: float, agent_kind: str,
-        biased: int, as_json: bool) -> None:
+        biased: int, transport: str, nats_url: str, as_json: bool) -> None:
     """Run agents enacting the protocol in SPEC through the reference exchange."""
     from ..bspl import BSPLError
     from ..exchange.run import run as run_exchange
@@ -67,13 +71,21 @@ def run(spec: str, protocol: str | None, agents: int, policy: str, duration: str
     if adversarial > agents:
         raise click.BadParameter(f"{adversarial} adversarial agents but only {agents} agents",
                                  param_hint="--adversarial")
+    bus = None
+    if transport == "nats":
+        from ..exchange.nats import NatsTransport, NatsUnavailable
+        try:
+            bus = NatsTransport(nats_url)
+        except NatsUnavailable as e:
+            raise click.ClickException(str(e)) from None
     try:
         s = run_exchange(spec, agents=agents, policy=policy, duration=seconds, seed=seed, out=out, clock=clock,
                          faults=faults or None, gateways=gateways, protocol=protocol, adversarial=adversarial,
-                         adversarial_rate=adversarial_rate, agent_kind=agent_kind, biased=biased)
+                         adversarial_rate=adversarial_rate, agent_kind=agent_kind, biased=biased,
+                         transport=bus)
     except OSError as e:
         raise click.ClickException(f"cannot read {spec}: {e.strerror or e}") from None
-    except (BSPLError, ValueError) as e:
+    except (BSPLError, ValueError, RuntimeError) as e:  # RuntimeError: NatsUnavailable mid-run
         raise click.ClickException(str(e)) from None
     if as_json:
         click.echo(orjson.dumps(s.to_dict(), option=orjson.OPT_INDENT_2).decode())

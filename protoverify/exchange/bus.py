@@ -19,7 +19,9 @@ Handler = Callable[[str, Any], None]
 
 
 class Transport(Protocol):
-    """What the exchange needs from a message transport."""
+    """What the exchange needs from a message transport. A transport that delivers
+    asynchronously also has `drain()`: run the handlers of everything published so far
+    (the scheduler calls it after every event); `InProcTransport` delivers in `publish`."""
 
     def subscribe(self, subject: str, handler: Handler) -> None: ...
     def publish(self, subject: str, msg: Any) -> int: ...

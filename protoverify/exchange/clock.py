@@ -62,6 +62,8 @@ class Scheduler:
         self.clock = clock
         self.queue: list[tuple[float, int, Callable[..., Any], tuple[Any, ...]]] = []
         self.seq = 0
+        #: called after every event (an asynchronous transport hands back what was published)
+        self.after_each: Callable[[], Any] | None = None
 
     def now(self) -> float:
         return self.clock.now()
@@ -84,5 +86,7 @@ class Scheduler:
             _, _, fn, args = heapq.heappop(q)
             self.clock.wait_until(t)
             fn(*args)
+            if self.after_each is not None:
+                self.after_each()
             n += 1
         return n

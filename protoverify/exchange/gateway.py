@@ -120,6 +120,8 @@ class Federation:
         self.rng = rng
         self.run_id = run_id
         self.transport: Transport = transport or InProcTransport()
+        self.drain: Callable[[], Any] | None = getattr(self.transport, "drain", None)
+        sched.after_each = self.drain  # an asynchronous transport delivers between events
         self.hops = hops or Hops()
         self.gateways = [Gateway(f"gw{i + 1}", self, Policy(level, protocols, limits))
                          for i in range(max(1, ngateways))]
@@ -157,6 +159,8 @@ class Federation:
     def advertise(self, agent: str, capabilities: frozenset[str]) -> None:
         """Broadcast an agent's capabilities to every gateway (the control plane)."""
         self.messages += self.transport.publish("bcast.capability", (agent, frozenset(capabilities)))
+        if self.drain is not None:
+            self.drain()
 
     def new_id(self) -> str:
         self.serial += 1

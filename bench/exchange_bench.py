@@ -1,6 +1,7 @@
 """Exchange throughput: envelopes per second routed in process, and per-hop latency.
 
     python bench/exchange_bench.py [--envelopes 200000] [--levels low medium high] [--gateways 1 2] [--repeat 3]
+                                   [--nats nats://127.0.0.1:4222]
 
 Conformant Contract Net traffic is generated first (the Monitor's random
 scheduler, 4 000 enactments, replicated with fresh keys; 12 agents take the
@@ -67,13 +68,18 @@ def traffic(n: int, seed: int = 1) -> list[tuple[str, str, tuple, dict]]:
     return out[:n]
 
 
-def measure(level: str, gateways: int, items: list, log_path: str) -> tuple[float, float, list[float]]:
+def measure(level: str, gateways: int, items: list, log_path: str,
+            nats_url: str | None = None) -> tuple[float, float, list[float]]:
     """(wall seconds, CPU seconds of this process, per-hop latencies in ns) of one pass."""
     flat = flatten(load(SPEC), "Contract Net")
     sched = Scheduler(SimClock())
     log = LogWriter(log_path)
+    transport = None
+    if nats_url is not None:
+        from protoverify.exchange.nats import NatsTransport
+        transport = NatsTransport(nats_url)
     fed = Federation({flat.name: flat}, level, sched, log, Faults(FaultConfig()), random.Random(0), "bench",
-                     ngateways=gateways)
+                     ngateways=gateways, transport=transport)
     for i, a in enumerate(AGENTS):
         fed.attach(a, i)
     lat: list[float] = []
@@ -102,6 +108,7 @@ def measure(level: str, gateways: int, items: list, log_path: str) -> tuple[floa
     wall = time.perf_counter() - t0
     cpu = time.process_time() - c0
     log.close()
+    fed.transport.close()
     assert fed.delivered == len(envs), (fed.delivered, len(envs))
     gc.unfreeze()
     return wall, cpu, lat
@@ -118,18 +125,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--levels", nargs="+", default=["low", "medium", "high"])
     ap.add_argument("--gateways", nargs="+", type=int, default=[1, 2])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--nats", default=None, metavar="URL",
+                    help="route through the NATS server at URL instead of in process")
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
     items = traffic(a.envelopes)
     print(f"generated {len(items)} envelopes in {time.perf_counter() - t0:.1f} s")
-    print(f"machine: {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}")
+    print(f"machine: {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}; "
+          f"transport: {'NATS at ' + a.nats if a.nats else 'in process'}")
     print("| level | gateways | envelopes | median wall s | envelopes/s (wall) | envelopes/CPU-s | "
           "hop p50 µs | hop p99 µs |")
     print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as d:
         for level in a.levels:
             for g in a.gateways:
-                runs = sorted((measure(level, g, items, os.path.join(d, "x.jsonl")) for _ in range(a.repeat)),
+                runs = sorted((measure(level, g, items, os.path.join(d, "x.jsonl"), a.nats)
+                               for _ in range(a.repeat)),
                               key=lambda r: r[0])
                 wall, cpu, lat = runs[len(runs) // 2]  # the run with the median wall time
                 print(f"| {level} | {g} | {len(items)} | {wall:.3f} | {len(items) / wall:,.0f} | "

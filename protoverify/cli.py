@@ -11,7 +11,7 @@ from typing import IO, Sequence
 import click
 
 from ._version import __version__
-from .commands import audit, check, echo
+from .commands import audit, check, echo, run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,6 +43,7 @@ def main(args: Sequence[str] | None = None, stdout: IO[str] | None = None,
 # Each subcommand lives in protoverify/commands/<name>.py; the group adds it here.
 cli.add_command(check.check)
 cli.add_command(audit.audit)
+cli.add_command(run.run)
 
 
 def entry() -> None:

@@ -1,0 +1,117 @@
+"""`protoverify run SPEC`: agents negotiate through the reference exchange; logs land in --out.
+
+A plain click command (the CLI group registers it); `main` runs it alone, for tests.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+import sys
+from typing import IO, Sequence
+
+import click
+import orjson
+
+RUN_EXIT_CODES = """\b
+Exit codes:
+  0  the run finished; its logs and summary.json are in --out
+  2  usage or input error (unreadable spec, bad option or fault list)"""
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+def parse_duration(text: str) -> float:
+    """`90`, `90s`, `30m`, `12h` -> seconds; raises click.BadParameter."""
+    m = _DURATION.match(text)
+    if m is None or float(m.group(1)) <= 0:
+        raise click.BadParameter(f"{text!r} is not a positive duration like 90s, 30m or 12h")
+    return float(m.group(1)) * _UNIT[m.group(2)]
+
+
+@click.command("run", epilog=RUN_EXIT_CODES)
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--protocol", default=None, help="Protocol of SPEC to enact (default: the only one).")
+@click.option("--agents", default=12, show_default=True, type=click.IntRange(2, 10000),
+              help="Number of personal agents (each requests and bids).")
+@click.option("--policy", default="high", show_default=True, type=click.Choice(["low", "medium", "high"]),
+              help="Policy level of the gateways (docs/exchange.md).")
+@click.option("--duration", default="1h", show_default=True,
+              help="How long negotiations open (90s, 30m, 12h); open ones then finish.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of agents, bus and faults.")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False),
+              help="Directory for exchange.jsonl, summary.json and injections.jsonl.")
+@click.option("--clock", default="sim", show_default=True, type=click.Choice(["sim", "real"]),
+              help="Simulated time (fast) or wall-clock time.")
+@click.option("--faults", default="", help="Fault rates, e.g. drop=0.01,duplicate=0.01,reorder=0.01,"
+              "delay=0.01,crash=0.1 (crash: share of agents).")
+@click.option("--gateways", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Federated gateways the agents are spread over.")
+@click.option("--adversarial", default=0, show_default=True, type=click.IntRange(0, None),
+              help="How many of the agents misbehave.")
+@click.option("--adversarial-rate", default=0.3, show_default=True, type=click.FloatRange(0, 1),
+              help="Probability that an adversarial agent adds a bad envelope to a decision.")
+@click.option("--agent-kind", default="scripted", show_default=True, type=click.Choice(["scripted", "random"]),
+              help="Behaviour of the honest agents.")
+@click.option("--biased", default=0, show_default=True, type=click.IntRange(0, None),
+              help="How many honest agents call only their two favourite peers.")
+@click.option("--transport", default="inproc", show_default=True, type=click.Choice(["inproc", "nats"]),
+              help="The bus between gateways: in process, or through a NATS server.")
+@click.option("--nats-url", default="nats://127.0.0.1:4222", show_default=True,
+              help="NATS server for --transport nats.")
+@click.option("--json", "as_json", is_flag=True, help="Print summary.json instead of one line.")
+def run(spec: str, protocol: str | None, agents: int, policy: str, duration: str, seed: int, out: str,
+        clock: str, faults: str, gateways: int, adversarial: int, adversarial_rate: float, agent_kind: str,
+        biased: int, transport: str, nats_url: str, as_json: bool) -> None:
+    """Run agents enacting the protocol in SPEC through the reference exchange."""
+    from ..bspl import BSPLError
+    from ..exchange.run import run as run_exchange
+
+    seconds = parse_duration(duration)
+    if adversarial > agents:
+        raise click.BadParameter(f"{adversarial} adversarial agents but only {agents} agents",
+                                 param_hint="--adversarial")
+    bus = None
+    if transport == "nats":
+        from ..exchange.nats import NatsTransport, NatsUnavailable
+        try:
+            bus = NatsTransport(nats_url)
+        except NatsUnavailable as e:
+            raise click.ClickException(str(e)) from None
+    try:
+        s = run_exchange(spec, agents=agents, policy=policy, duration=seconds, seed=seed, out=out, clock=clock,
+                         faults=faults or None, gateways=gateways, protocol=protocol, adversarial=adversarial,
+                         adversarial_rate=adversarial_rate, agent_kind=agent_kind, biased=biased,
+                         transport=bus)
+    except OSError as e:
+        raise click.ClickException(f"cannot read {spec}: {e.strerror or e}") from None
+    except (BSPLError, ValueError, RuntimeError) as e:  # RuntimeError: NatsUnavailable mid-run
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(orjson.dumps(s.to_dict(), option=orjson.OPT_INDENT_2).decode())
+        return
+    click.echo(f"{s.protocol}: {s.agents} agents, policy {s.policy}, {s.gateways} gateway(s), "
+               f"{s.sim_seconds:.0f} s {'simulated' if s.clock == 'sim' else 'real'} in {s.wall_seconds:.2f} s: "
+               f"{s.envelopes} envelopes = {s.delivered} delivered + {s.rejected} rejected + {s.dropped} dropped; "
+               f"{s.negotiations_completed}/{s.negotiations} negotiations and {s.completed}/{s.enactments} "
+               f"enactments complete; log {s.log}")
+
+
+def main(args: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
+    """Run the `run` command alone with `args`; return its exit code."""
+    with contextlib.redirect_stdout(stdout or sys.stdout), contextlib.redirect_stderr(stderr or sys.stderr):
+        try:
+            run.main(args=list(args) if args is not None else None, prog_name="protoverify run",
+                     standalone_mode=False)
+            return 0
+        except click.exceptions.Exit as e:
+            return e.exit_code
+        except click.ClickException as e:
+            e.show()
+            return 2
+        except click.Abort:
+            return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

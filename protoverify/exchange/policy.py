@@ -1,0 +1,329 @@
+"""Policy levels: what a gateway checks before it lets an envelope through.
+
+The levels are this project's definitions (the LLM-X paper names Low/Medium/High
+but publishes no definition); each adds checks to the one below, like a checker
+profile adds rules:
+
+* **low** — schema (known protocol and message, exactly the message's
+  parameters, scalar values, the message's recipient roles), authentication
+  (`from.agent` is the agent attached on this connection), and role (the sender
+  plays `from.role`, the message is that role's, and within an enactment each
+  role is one agent and each agent one role).
+* **medium** — low, plus the Monitor's enabling rule before delivery (the same
+  `Monitor` class the auditor replays logs with, run online: the message must be
+  enabled for its sender with the values it carries), and a rate limit per agent
+  (token bucket).
+* **high** — medium, plus de-duplication (same sender, message and bindings, or
+  a repeated envelope id), bid deadlines (a reply to a message that carried
+  `reply_by` must enter by then), fair award (an award must go to the best bid
+  its initiator received in the conversation) and delivery receipts (one more
+  message per delivery, back to the sender's gateway).
+
+A gateway keeps one Policy; its Monitor learns only from what passes through
+that gateway (its agents' sends and the deliveries to them, plus the sends that
+cross the federation link to reach them), which is exactly what its agents know.
+"""
+from __future__ import annotations
+
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from typing import Any, Literal, Mapping
+
+from ..bspl.compose import FlatMessage, FlatProtocol
+from ..monitor.monitor import Monitor
+from .envelope import SCALARS, Envelope
+
+Level = Literal["low", "medium", "high"]
+LEVELS: tuple[str, ...] = ("low", "medium", "high")
+#: rule names a rejection can carry (the `policy.rule` field of a `reject` line)
+RULES: dict[str, str] = {
+    "schema": "not a well-formed envelope of a known message (low)",
+    "auth": "from.agent is not the agent on this connection (low)",
+    "role": "the sender does not play the role, or the role is another agent's (low)",
+    "rate": "the agent exceeded its rate limit (medium)",
+    "enabling": "the message is not enabled for its sender with these values (medium)",
+    "duplicate": "a repeated envelope id, or the same message and bindings again (high)",
+    "deadline": "a reply after the reply_by of the message it answers (high)",
+    "fair-award": "an award that is not the best bid received in the conversation (high)",
+    "fair-invite": "an award in a conversation whose call skipped an agent able to do the task (high)",
+}
+
+
+@dataclass
+class Limits:
+    """Tunables of the levels (seconds are the run's clock)."""
+
+    rate: float = 5.0  # envelopes per second per agent, sustained
+    burst: float = 40.0  # bucket size
+    dedup_window: int = 100_000  # remembered (sender, message, bindings) for de-duplication
+    award_message: str = "accept-proposal"
+    call_message: str = "cfp"
+    task_param: str = "task"  # the capability a task needs: its value up to the first ':'
+    bid_message: str = "propose"
+    bid_param: str = "bid"
+
+
+class _Proto:
+    """Per protocol, what the checks look up (compiled once)."""
+
+    def __init__(self, flat: FlatProtocol) -> None:
+        self.flat = flat
+        self.name = flat.name
+        self.msgs: dict[str, FlatMessage] = {}
+        self.carried: dict[str, frozenset[str]] = {}
+        self.qname: dict[str, str] = {}
+        self.replies: dict[str, frozenset[str]] = {}  # message -> the messages that answer it directly
+        for m in flat.messages:
+            self.msgs[m.name] = m
+            self.carried[m.name] = frozenset(m.carried)
+            self.qname[m.name] = f"{flat.name}/{m.name}"
+        for m in flat.messages:
+            carried = self.carried[m.name]
+            self.replies[m.name] = frozenset(
+                r.name for r in flat.messages if r.sender in m.recipients and r.ins and r.ins <= carried)
+
+
+class Policy:
+    """The checks of one level at one gateway, with the state they need."""
+
+    def __init__(self, level: str, protocols: Mapping[str, FlatProtocol], limits: Limits | None = None) -> None:
+        if level not in LEVELS:
+            raise ValueError(f"policy must be one of {', '.join(LEVELS)}, not {level!r}")
+        self.level = level
+        self.rank = LEVELS.index(level)
+        self.limits = limits or Limits()
+        self.protos = {name: _Proto(fp) for name, fp in protocols.items()}
+        self.monitors: dict[str, Monitor] = {}
+        if self.rank >= 1:
+            self.monitors = {name: Monitor(fp, delivery="receive", keep_closed=1000)
+                             for name, fp in protocols.items()}
+        self.checks = 0  # rule evaluations (the cost of a level, by mechanism)
+        self.rejected: Counter[str] = Counter()
+        self.roles: dict[tuple[Any, ...], dict[str, str]] = {}  # enactment -> role -> agent
+        self.buckets: dict[str, list[float]] = {}  # agent -> [tokens, last time]
+        self.seen_ids: OrderedDict[str, None] = OrderedDict()
+        self.seen_content: OrderedDict[tuple[Any, ...], None] = OrderedDict()
+        self.deadlines: dict[tuple[Any, ...], tuple[float, frozenset[str]]] = {}
+        self.bids: dict[str, dict[tuple[Any, ...], Any]] = {}  # conversation -> enactment -> bid
+        self.sent: set[tuple[Any, ...]] = set()  # (enactment, message) accepted and not lost
+        self.capabilities: dict[str, frozenset[str]] = {}  # agent -> what it advertised
+        self.calls: dict[str, tuple[str, str | None, set[str]]] = {}  # conversation -> (caller, capability, invited)
+        self.line = 0
+
+    # ------------------------------------------------------------------ checks
+    def admit(self, env: Envelope, conn_agent: str, now: float) -> tuple[str, str] | None:
+        """Check `env`, submitted on `conn_agent`'s connection at `now`: (rule, why) when it
+        must be rejected (nothing it carried is remembered), None when it is accepted (and
+        the checks' state, the online Monitor's included, has taken it in)."""
+        p = self.protos.get(env.protocol)
+        if p is None:
+            self.checks += 1
+            return "schema", f"unknown protocol {env.protocol!r}"
+        m = p.msgs.get(env.message)
+        if m is None:
+            self.checks += 2
+            return "schema", f"{env.protocol} has no message {env.message!r}"
+        self.checks += 8  # schema (5), auth, role, role in the enactment: counted together
+        payload = env.payload
+        if payload.keys() != p.carried[m.name]:
+            want = ", ".join(m.carried)
+            return "schema", f"{m.name} carries exactly {want}, not {', '.join(payload) or 'nothing'}"
+        for v in payload.values():
+            if not isinstance(v, SCALARS):
+                return "schema", "payload values must be strings, numbers or booleans"
+        to = env.to
+        if len(to) != len(m.recipients) or (to[0][1] != m.recipients[0] if len(to) == 1
+                                            else {r for _, r in to} != set(m.recipients)):
+            return "schema", f"{m.name} goes to {', '.join(m.recipients)}"
+        agent, role = env.sender
+        if agent != conn_agent:
+            return "auth", f"{conn_agent} sent as {agent}"
+        if role != m.sender:
+            return "role", f"{m.name} is sent by {m.sender}, not {role}"
+        key = (env.run, p.name, tuple([payload[k] for k in m.keys]))
+        assigned = self.roles.get(key)
+        if assigned is not None:
+            who = assigned.get(role)
+            if who is not None and who != agent:
+                return "role", f"{role} is {who} in this enactment, not {agent}"
+            for r, a in assigned.items():
+                if a == agent and r != role:
+                    return "role", f"{agent} plays {r} in this enactment, not {role}"
+            for a, r in to:
+                who = assigned.get(r)
+                if who is not None and who != a:
+                    return "role", f"{r} is {who} in this enactment, not {a}"
+        if self.rank == 0:
+            self._register(key, env)
+            return None
+        # ---- medium: rate limit, enabling; high: + de-duplication, deadline, fair award
+        self.checks += 2 if self.rank == 1 else 5
+        b = self.buckets.get(agent)
+        lim = self.limits
+        if b is None:
+            b = self.buckets[agent] = [lim.burst, now]
+        if now > b[1]:  # never refill backwards (envelopes may be checked out of time order)
+            b[0] = min(lim.burst, b[0] + (now - b[1]) * lim.rate)
+            b[1] = now
+        if b[0] < 1.0:
+            return "rate", f"{agent} exceeded {lim.rate:g}/s (burst {lim.burst:g})"
+        b[0] -= 1.0  # every attempt costs a token, accepted or not
+        ck = None
+        if self.rank >= 2:
+            # ---- high: de-duplication, deadline, fair award (before the Monitor: they name the cause)
+            if env.id in self.seen_ids:
+                return "duplicate", f"envelope id {env.id} already entered"
+            ck = (agent, key, m.name, tuple([payload[k] for k in m.carried]))
+            if ck in self.seen_content:
+                return "duplicate", f"{agent} already sent {m.name} with these bindings"
+            dl = self.deadlines.get(key)
+            if dl is not None and now > dl[0] and m.name in dl[1]:
+                return "deadline", f"{m.name} at {now:.3f} after reply_by {dl[0]:.3f}"
+            if m.name == lim.award_message and env.conversation is not None:
+                bids = self.bids.get(env.conversation)
+                mine = payload.get(lim.bid_param)
+                if bids:
+                    best = min(bids.values(), key=_order)
+                    if _order(mine) > _order(best):
+                        return "fair-award", f"awarded bid {mine!r} while {best!r} was received"
+                call = self.calls.get(env.conversation)
+                if call is not None and call[1] is not None:
+                    skipped = sorted(a for a, caps in self.capabilities.items()
+                                     if call[1] in caps and a != call[0] and a not in call[2])
+                    if skipped:
+                        return "fair-invite", f"the call for {call[1]!r} did not invite {', '.join(skipped)}"
+        # ---- medium: the Monitor's enabling rule, on the send itself
+        why = self._enabling(env, p, m, key)
+        if why is not None:
+            return "enabling", why
+        self._register(key, env)
+        if ck is not None:
+            _remember(self.seen_ids, env.id, lim.dedup_window)
+            _remember(self.seen_content, ck, lim.dedup_window)
+            if m.name == lim.call_message and env.conversation is not None:
+                call = self.calls.get(env.conversation)
+                if call is None:
+                    task = payload.get(lim.task_param)
+                    cap = task.split(":", 1)[0] if isinstance(task, str) and ":" in task else None
+                    call = self.calls[env.conversation] = (agent, cap, set())
+                call[2].update(a for a, _ in to)
+        return None
+
+    def _enabling(self, env: Envelope, p: _Proto, m: FlatMessage, key: tuple[Any, ...]) -> str | None:
+        """Apply the send to the online Monitor; on a finding, undo it and say why.
+
+        A second send of a message in its enactment is refused before the Monitor sees
+        it: the Monitor reports resends without recording them as sends, so there would
+        be nothing of it to undo.
+        """
+        sk = (key, m.name)
+        if sk in self.sent:
+            return f"{m.name} was already sent in {p.name} " + \
+                ",".join(f"{k}={env.payload[k]}" for k in m.keys)
+        mon = self.monitors[p.name]
+        to = env.to
+        recipients = (to[0][1],) if len(to) == 1 else tuple([r for _, r in to])
+        found = mon.apply(self._event("send", env, recipients, env.sender[0]))
+        if found:
+            mon.apply(self._event("reject", env, recipients, env.sender[0]))
+            f = found[0]
+            return f"{f.code} {f.text}"
+        self.sent.add(sk)
+        return None
+
+    # ------------------------------------------------------------------ state updates
+    def _event(self, kind: str, env: Envelope, recipients: tuple[str, ...], agent: str) -> OnlineEvent:
+        self.line += 1
+        return OnlineEvent(kind, self.protos[env.protocol].qname[env.message], env.sender[1], recipients,
+                           env.payload, self.line, env.run, agent, env.id, env.protocol, "<gateway>")
+
+    def crossed(self, env: Envelope) -> None:
+        """`env` arrived over the federation link for an agent of this gateway."""
+        p = self.protos[env.protocol]
+        m = p.msgs[env.message]
+        key = (env.run, p.name, tuple([env.payload[k] for k in m.keys]))
+        self._register(key, env)
+        if self.rank >= 1:
+            self.sent.add((key, m.name))
+            self.monitors[p.name].apply(self._event("send", env, tuple(r for _, r in env.to), env.sender[0]))
+
+    def delivered(self, env: Envelope, agent: str, role: str) -> None:
+        """`env` was delivered to `agent` (one of ours) as `role`."""
+        if self.rank >= 1:
+            self.monitors[env.protocol].apply(self._event("receive", env, (role,), agent))
+        if self.rank >= 2:
+            p = self.protos[env.protocol]
+            m = p.msgs[env.message]
+            if env.reply_by is not None:
+                key = (env.run, p.name, tuple([env.payload[k] for k in m.keys]))
+                self.deadlines[key] = (env.reply_by, p.replies[m.name])
+            if m.name == self.limits.bid_message and env.conversation is not None \
+                    and self.limits.bid_param in env.payload:
+                key = (env.run, p.name, tuple([env.payload[k] for k in m.keys]))
+                self.bids.setdefault(env.conversation, {})[key] = env.payload[self.limits.bid_param]
+
+    def advertise(self, agent: str, capabilities: frozenset[str]) -> None:
+        """An agent's advertised capabilities (broadcast to every gateway at attach time)."""
+        self.capabilities[agent] = frozenset(capabilities)
+
+    def acknowledged(self, env: Envelope, agent: str, role: str) -> None:
+        """`env`, sent by one of ours, was delivered to `agent` on another gateway: the
+        Monitor records the receipt (else the send would stay in flight, its enactment open)."""
+        if self.rank >= 1:
+            self.monitors[env.protocol].apply(self._event("receive", env, (role,), agent))
+
+    def dropped(self, env: Envelope, here: bool) -> None:
+        """`env` (accepted `here`, or crossed to here) was lost by a fault: undo its send."""
+        if self.rank >= 1:
+            m = self.protos[env.protocol].msgs[env.message]
+            self.sent.discard(((env.run, env.protocol, tuple([env.payload[k] for k in m.keys])), m.name))
+            self.monitors[env.protocol].apply(self._event("drop", env, tuple(r for _, r in env.to), env.sender[0]))
+
+    def _register(self, key: tuple[Any, ...], env: Envelope) -> None:
+        """Who plays which role in the enactment `key` (first come: the checks above hold it)."""
+        assigned = self.roles.get(key)
+        if assigned is None:
+            assigned = self.roles[key] = {}
+        assigned.setdefault(env.sender[1], env.sender[0])
+        for a, r in env.to:
+            assigned.setdefault(r, a)
+
+
+class OnlineEvent:
+    """An event handed to the online Monitor: the fields of `traces.event.Event`, in a plain
+    slotted record (a frozen dataclass costs several times more to build, twice per envelope)."""
+
+    __slots__ = ("kind", "message", "sender", "recipients", "bindings", "source", "line", "seq", "ts",
+                 "run", "agent", "id", "reason", "decision", "protocol")
+
+    def __init__(self, kind: str, message: str, sender: str, recipients: tuple[str, ...],
+                 bindings: dict[str, Any], line: int, run: str | None, agent: str | None, id: str | None,
+                 protocol: str | None, source: str = "<exchange>") -> None:
+        self.kind = kind
+        self.message = message
+        self.sender = sender
+        self.recipients = recipients
+        self.bindings = bindings
+        self.source = source
+        self.line = line
+        self.seq = None
+        self.ts = None
+        self.run = run
+        self.agent = agent
+        self.id = id
+        self.reason = None
+        self.decision = None
+        self.protocol = protocol
+
+
+def _order(v: Any) -> tuple[int, Any]:
+    """Bids compare as numbers when they are numbers, else as text."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return (0, v)
+    return (1, str(v))
+
+
+def _remember(d: OrderedDict, k: Any, cap: int) -> None:
+    d[k] = None
+    if len(d) > cap:
+        d.popitem(last=False)

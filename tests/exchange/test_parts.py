@@ -1,0 +1,278 @@
+"""The exchange's parts on their own: envelope validation, subject matching, policy rules,
+the log's records as the envelope reader sees them, and the `run` command."""
+from __future__ import annotations
+
+import io
+import json
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protoverify.bspl import flatten, load
+from protoverify.commands.run import main as run_main, parse_duration
+from protoverify.exchange.bus import InProcTransport, match
+from protoverify.exchange.clock import Scheduler, SimClock
+from protoverify.exchange.envelope import Envelope, EnvelopeError
+from protoverify.exchange.faults import FaultConfig, Faults
+from protoverify.exchange.gateway import Federation
+from protoverify.exchange.log import LogWriter
+from protoverify.exchange.policy import Policy
+from protoverify.traces import read
+from protoverify.traces.event import BadRecord, ReadStats
+from tests.exchange.helpers import CNET
+
+FLAT = flatten(load(CNET), "Contract Net")
+I, P = ("alice", "Initiator"), ("bob", "Participant")
+
+
+def env(message: str, payload: dict, sender=I, to=P, id="e1", **kw) -> Envelope:
+    return Envelope(id=id, protocol="Contract Net", message=message, sender=sender, to=(to,),
+                    payload=payload, run="r", **kw)
+
+
+# ---------------------------------------------------------------- envelope
+def test_from_wire_round_trips_wire():
+    e = env("cfp", {"cfpID": "c1", "task": "t"}, reply_by=5.0, conversation="c")
+    back = Envelope.from_wire(e.wire())
+    assert (back.id, back.message, back.sender, back.to, back.payload, back.reply_by, back.conversation) == \
+        (e.id, e.message, e.sender, e.to, e.payload, 5.0, "c")
+
+
+@pytest.mark.parametrize("obj, why", [
+    ([], "not an object"),
+    ({"id": "", "protocol": "P", "message": "m"}, "'id'"),
+    ({"id": "1", "protocol": "P", "message": "m", "from": "alice"}, "'from'"),
+    ({"id": "1", "protocol": "P", "message": "m", "from": {"agent": "a", "role": "R"}, "to": []}, "'to'"),
+    ({"id": "1", "protocol": "P", "message": "m", "from": {"agent": "a", "role": "R"},
+      "to": [{"agent": "b", "role": "S"}], "payload": {"x": [1]}}, "payload value"),
+    ({"id": "1", "protocol": "P", "message": "m", "from": {"agent": "a", "role": "R"},
+      "to": [{"agent": "b", "role": "S"}], "payload": {}, "reply_by": "soon"}, "reply_by"),
+])
+def test_from_wire_rejects_with_rule_schema(obj, why):
+    with pytest.raises(EnvelopeError) as e:
+        Envelope.from_wire(obj)
+    assert e.value.rule == "schema" and why in str(e.value)
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                           lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+                           max_leaves=8)
+
+
+@given(json_values)
+@settings(max_examples=200)
+def test_from_wire_only_raises_envelope_error(obj):
+    try:
+        Envelope.from_wire(obj)
+    except EnvelopeError as e:
+        assert e.rule == "schema"
+
+
+# ---------------------------------------------------------------- bus
+@pytest.mark.parametrize("pattern, subject, ok", [
+    ("inbox.gw1.alice", "inbox.gw1.alice", True),
+    ("inbox.*.alice", "inbox.gw2.alice", True),
+    ("inbox.*", "inbox.gw2.alice", False),
+    ("inbox.>", "inbox.gw2.alice", True),
+    ("inbox.>", "inbox", False),
+    ("link.gw1", "link.gw2", False),
+])
+def test_subject_matching(pattern, subject, ok):
+    assert match(tuple(pattern.split(".")), subject.split(".")) is ok
+
+
+def test_inproc_transport_delivers_to_exact_and_wildcard_subscribers():
+    t = InProcTransport()
+    got: list[tuple[str, str]] = []
+    t.subscribe("bcast.caps", lambda s, m: got.append(("exact", m)))
+    t.subscribe("bcast.>", lambda s, m: got.append(("wild", m)))
+    assert t.publish("bcast.caps", "x") == 2 and t.publish("inbox.a", "y") == 0
+    assert got == [("exact", "x"), ("wild", "x")]
+
+
+# ---------------------------------------------------------------- policy
+CFP = {"cfpID": "c1", "task": "t"}
+
+
+@pytest.mark.parametrize("level", ["low", "medium", "high"])
+def test_low_rules_apply_at_every_level(level):
+    pol = Policy(level, {FLAT.name: FLAT})
+    assert pol.admit(env("bid", CFP), "alice", 0.0)[0] == "schema"
+    assert pol.admit(env("cfp", {"cfpID": "c1"}), "alice", 0.0)[0] == "schema"
+    assert pol.admit(env("cfp", CFP, to=("bob", "Initiator")), "alice", 0.0)[0] == "schema"
+    assert pol.admit(env("cfp", CFP), "mallory", 0.0)[0] == "auth"
+    assert pol.admit(env("cfp", CFP, sender=("alice", "Participant")), "alice", 0.0)[0] == "role"
+    assert pol.admit(env("cfp", CFP), "alice", 0.0) is None
+    # bob is the Participant of c1: nobody else may answer as Participant
+    prop = {"cfpID": "c1", "task": "t", "bid": 3}
+    assert pol.admit(env("propose", prop, sender=("carol", "Participant"), to=I), "carol", 1.0)[0] == "role"
+
+
+def test_out_of_turn_passes_low_and_fails_medium():
+    accept = {"cfpID": "c1", "bid": 3, "verdict": "v", "award": "a"}
+    low, medium = Policy("low", {FLAT.name: FLAT}), Policy("medium", {FLAT.name: FLAT})
+    for pol in (low, medium):
+        assert pol.admit(env("cfp", CFP), "alice", 0.0) is None
+    assert low.admit(env("accept-proposal", accept, id="e2"), "alice", 1.0) is None
+    rule, why = medium.admit(env("accept-proposal", accept, id="e2"), "alice", 1.0)
+    assert rule == "enabling" and why.startswith("CAU001")
+    # refused means forgotten: the same cfp is still refused as a resend, and the
+    # accept stays refused (the Monitor's state was rolled back)
+    assert medium.admit(env("cfp", CFP, id="e3"), "alice", 2.0)[0] == "enabling"
+    assert medium.admit(env("accept-proposal", accept, id="e4"), "alice", 3.0)[0] == "enabling"
+
+
+def test_medium_enabling_checks_values_against_what_the_sender_knows():
+    pol = Policy("medium", {FLAT.name: FLAT})
+    cfp = env("cfp", CFP)
+    early = env("propose", {"cfpID": "c1", "task": "t", "bid": 3}, sender=P, to=I, id="e0")
+    assert pol.admit(cfp, "alice", 0.0) is None
+    assert pol.admit(early, "bob", 0.0)[0] == "enabling"  # bob has not received the cfp yet
+    pol.delivered(cfp, "bob", "Participant")
+    wrong = env("propose", {"cfpID": "c1", "task": "other", "bid": 3}, sender=P, to=I, id="e2")
+    rule, why = pol.admit(wrong, "bob", 1.0)
+    assert rule == "enabling" and why.startswith("CAU002")
+    right = env("propose", {"cfpID": "c1", "task": "t", "bid": 3}, sender=P, to=I, id="e2")
+    assert pol.admit(right, "bob", 1.0) is None
+
+
+def test_medium_rate_limit_refills_with_time():
+    from protoverify.exchange.policy import Limits
+    pol = Policy("medium", {FLAT.name: FLAT}, Limits(rate=1.0, burst=2.0))
+    rules = [pol.admit(env("cfp", {"cfpID": f"c{i}", "task": "t"}, id=f"e{i}"), "alice", 0.0) for i in range(3)]
+    assert rules[:2] == [None, None] and rules[2][0] == "rate"
+    assert pol.admit(env("cfp", {"cfpID": "c9", "task": "t"}, id="e9"), "alice", 1.5) is None
+
+
+def test_high_deadline_duplicate_and_fair_award():
+    pol = Policy("high", {FLAT.name: FLAT})
+    for i, peer in enumerate(("bob", "carol")):
+        c = env("cfp", {"cfpID": f"c{i}", "task": "t"}, to=(peer, "Participant"), id=f"cfp{i}", reply_by=10.0,
+                conversation="n1")
+        assert pol.admit(c, "alice", 0.0) is None
+        pol.delivered(c, peer, "Participant")
+    again = env("cfp", {"cfpID": "c0", "task": "t"}, to=("bob", "Participant"), id="other", conversation="n1")
+    assert pol.admit(again, "alice", 0.5)[0] == "duplicate"
+    assert pol.admit(env("cfp", {"cfpID": "c7", "task": "t"}, id="cfp0"), "alice", 0.5)[0] == "duplicate"
+    late = env("propose", {"cfpID": "c1", "task": "t", "bid": 5}, sender=("carol", "Participant"), to=I, id="p1",
+               conversation="n1")
+    assert pol.admit(late, "carol", 11.0)[0] == "deadline"
+    bids = {"bob": 7, "carol": 5}
+    for i, (peer, bid) in enumerate(bids.items()):
+        p = env("propose", {"cfpID": f"c{i}", "task": "t", "bid": bid}, sender=(peer, "Participant"), to=I,
+                id=f"p{i}", conversation="n1")
+        assert pol.admit(p, peer, 1.0) is None
+        pol.delivered(p, "alice", "Initiator")
+    unfair = env("accept-proposal", {"cfpID": "c0", "bid": 7, "verdict": "v", "award": "a"}, to=("bob", "Participant"),
+                 id="a0", conversation="n1")
+    fair = env("accept-proposal", {"cfpID": "c1", "bid": 5, "verdict": "v", "award": "a"}, to=("carol", "Participant"),
+               id="a1", conversation="n1")
+    assert pol.admit(unfair, "alice", 12.0)[0] == "fair-award"
+    assert pol.admit(fair, "alice", 12.0) is None
+
+
+# ---------------------------------------------------------------- gateway + log, read back
+def test_rejected_raw_envelope_is_logged_and_read_as_bad_or_reject(tmp_path):
+    sched = Scheduler(SimClock())
+    log = LogWriter(tmp_path / "x.jsonl")
+    fed = Federation({FLAT.name: FLAT}, "low", sched, log, Faults(FaultConfig()), random.Random(0), "r")
+    fed.attach("alice", 0)
+    fed.attach("bob", 1)
+    assert fed.submit({"id": "w1", "protocol": "Contract Net", "message": "cfp"}, "alice") == ("reject", "schema")
+    assert fed.submit(env("cfp", CFP, id="e1"), "alice") == ("accept", None)
+    assert fed.submit(env("cfp", {"cfpID": "c2", "task": "t"}, id="e2"), "bob") == ("reject", "auth")
+    sched.run()
+    log.close()
+    stats = ReadStats()
+    items = list(read(str(tmp_path / "x.jsonl"), format="envelope", stats=stats))
+    assert stats.unaccounted() == 0
+    kinds = [(i.kind, i.reason) if not isinstance(i, BadRecord) else ("bad", None) for i in items]
+    assert kinds == [("bad", None), ("send", None), ("reject", "auth: bob sent as alice"), ("receive", None)]
+
+
+def test_fault_config_parsing():
+    c = FaultConfig.parse("drop=0.1, delay=0.2,seed=4")
+    assert (c.drop, c.delay, c.seed, c.duplicate) == (0.1, 0.2, 4, 0.0)
+    for bad in ("drop=2", "lose=0.1", "drop=x"):
+        with pytest.raises(ValueError):
+            FaultConfig.parse(bad)
+
+
+# ---------------------------------------------------------------- the command
+def test_run_command_writes_logs_and_summary(tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    code = run_main([str(CNET), "--agents", "5", "--duration", "30m", "--policy", "medium", "--out",
+                     str(tmp_path), "--json"], out, err)
+    assert code == 0, err.getvalue()
+    d = json.loads(out.getvalue())
+    assert d == json.loads((tmp_path / "summary.json").read_text())
+    assert d["policy"] == "medium" and d["agents"] == 5 and (tmp_path / "exchange.jsonl").stat().st_size > 0
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["--duration", "soon"], "not a positive duration"),
+    (["--faults", "drop=3"], "between 0 and 1"),
+    (["--adversarial", "9", "--agents", "3"], "adversarial"),
+])
+def test_run_command_errors_exit_2_without_traceback(tmp_path, args, msg):
+    out, err = io.StringIO(), io.StringIO()
+    assert run_main([str(CNET), "--out", str(tmp_path)] + args, out, err) == 2
+    assert msg in err.getvalue() and "Traceback" not in err.getvalue()
+
+
+def test_run_command_unreadable_spec(tmp_path):
+    err = io.StringIO()
+    assert run_main([str(tmp_path / "none.bspl"), "--out", str(tmp_path)], io.StringIO(), err) == 2
+    assert "none.bspl" in err.getvalue()
+
+
+def test_parse_duration():
+    assert [parse_duration(x) for x in ("90", "90s", "30m", "12h", "1.5h")] == [90, 90, 1800, 43200, 5400]
+
+
+def test_online_event_has_every_event_field():
+    import dataclasses
+
+    from protoverify.exchange.policy import OnlineEvent
+    from protoverify.traces.event import Event
+    assert {f.name for f in dataclasses.fields(Event)} == set(OnlineEvent.__slots__)
+
+
+class RecordingTransport:
+    """Another transport behind the same interface: the in-process one, with every subject
+    published on recorded (what a NATS transport would be handed)."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        from protoverify.exchange.bus import InProcTransport
+        self.inner = InProcTransport()
+        self.subjects: list[str] = []
+        self.closed = False
+
+    def subscribe(self, subject, handler):
+        self.inner.subscribe(subject, handler)
+
+    def publish(self, subject, msg):
+        self.subjects.append(subject)
+        return self.inner.publish(subject, msg)
+
+    def close(self):
+        self.closed = True
+
+
+def test_run_over_another_transport(tmp_path):
+    from protoverify.exchange import run
+    t = RecordingTransport()
+    s = run(CNET, agents=4, policy="high", duration=1800, seed=2, out=tmp_path, gateways=2, transport=t)
+    assert s.transport == "recording" and t.closed
+    kinds = {x.split(".")[0] for x in t.subjects}
+    assert kinds == {"bcast", "inbox", "link", "receipt"}
+    assert t.subjects.count("bcast.capability") == 4  # one advertisement per agent
+    links = sum(x.startswith("link.") for x in t.subjects)
+    # every envelope that crossed the link was delivered, and its receipt crossed back
+    assert links > 0 and s.link_crossings == 2 * links
+    assert sum(x.startswith("receipt.") for x in t.subjects) == s.receipts == s.delivered
+    assert sum(x.startswith("inbox.") for x in t.subjects) == s.delivered

@@ -23,6 +23,8 @@ LAYERS: list[set[str]] = [
     {"findings"},
     {"traces"},
     {"verify", "monitor"},
+    {"agents"},
+    {"exchange"},
     {"audit", "check"},
     {"report"},
     {"api"},

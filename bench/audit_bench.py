@@ -70,7 +70,7 @@ def parse_only(path: str) -> int:
 
 
 def audit_file(spec: str, path: str) -> dict:
-    from protoverify.audit.driver import audit
+    from protoverify.auditor.driver import audit
     r = audit(spec, [path])
     return r.summary()
 

@@ -6,16 +6,16 @@ and the types they take and return. Nothing here prints or exits: the CLI does t
 `protoverify.verify` and `protoverify.audit` are the front-door *functions*
 (from `protoverify.api`). The implementation packages of the same names stay
 importable with `from` imports (`from protoverify.verify.solve import run`,
-`from protoverify.audit.driver import audit`); they are loaded below, before the
+`from protoverify.auditor.driver import audit`); they are loaded below, before the
 functions are bound, so that a later submodule import never rebinds the names
 (docs/architecture.md, "Public API").
 """
 from __future__ import annotations
 
 from ._version import __version__
-from . import audit as _audit_package, verify as _verify_package  # noqa: F401  (load first: see above)
+from . import verify as _verify_package  # noqa: F401  (load first: see above)
 from .api import Delivery, LogFormat, Source, audit, verify
-from .audit.result import AuditInputError, AuditResult
+from .auditor.result import AuditInputError, AuditResult
 from .bspl import (BSPLError, BSPLSyntaxError, Diagnostic, FlatProtocol, Protocol,
                    Specification, flatten, load, parse, validate)
 from .findings import CODES, Code, Finding, Severity

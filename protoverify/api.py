@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
 
-from .audit.result import AuditResult
+from .auditor.result import AuditResult
 from .bspl import FlatProtocol, Protocol, Specification
 from .traces.event import BadRecord, Event
 from .verify import PROPERTIES, Property, Report
@@ -60,7 +60,7 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
     Raises AuditInputError for an unreadable spec, a missing file or a file that
     is not a log.
     """
-    from .audit.driver import audit as _audit  # the Monitor and readers load here
+    from .auditor.driver import audit as _audit  # the Monitor and readers load here
 
     return _audit(spec, sources, protocol=protocol, format=format, checker=checker,
                   delivery=delivery, record_enactments=record_enactments,

@@ -33,10 +33,10 @@ FRONT_DOORS = ("import protoverify.api as api\n"
 
 @pytest.mark.parametrize("first", [
     "import protoverify.verify.solve",
-    "import protoverify.audit.driver",
-    "from protoverify.audit.driver import audit as run_audit",
-    "import protoverify.verify.solve, protoverify.audit.driver, protoverify.monitor.simulate",
-    "import protoverify; from protoverify.verify import solve; from protoverify.audit import driver",
+    "import protoverify.auditor.driver",
+    "from protoverify.auditor.driver import audit as run_audit",
+    "import protoverify.verify.solve, protoverify.auditor.driver, protoverify.monitor.simulate",
+    "import protoverify; from protoverify.verify import solve; from protoverify.auditor import driver",
     "import protoverify; import protoverify.verify.explorer; import protoverify.traces.native_fast",
 ])
 def test_front_doors_survive_submodule_imports(first: str) -> None:
@@ -46,9 +46,12 @@ def test_front_doors_survive_submodule_imports(first: str) -> None:
 
 def test_subpackages_stay_importable() -> None:
     code = ("import sys\n"
-            "from protoverify.audit.driver import audit\n"
+            "import protoverify.auditor.driver as d\n"
+            "import protoverify\n"
+            "assert protoverify.auditor.driver is d and callable(protoverify.audit)\n"
+            "from protoverify.auditor.driver import audit\n"
             "from protoverify.verify.solve import run\n"
-            "from protoverify.audit import driver\n"
+            "from protoverify.auditor import driver\n"
             "import protoverify.verify.solve\n"
             "verify_pkg = sys.modules['protoverify.verify']\n"
             "assert verify_pkg.solve.run is run and driver.audit is audit\n"
@@ -75,7 +78,7 @@ def test_front_doors_name_every_option(fn) -> None:
 
 
 def test_audit_front_door_passes_every_option(tmp_path) -> None:
-    from protoverify.audit.driver import audit as driver_audit
+    from protoverify.auditor.driver import audit as driver_audit
 
     assert list(inspect.signature(api.audit).parameters) == list(inspect.signature(driver_audit).parameters)
     seen: list[tuple[str, int]] = []

@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"verify", "monitor"},
     {"agents"},
     {"exchange"},
-    {"audit", "check"},
+    {"auditor", "check"},
     {"report"},
     {"api"},
     {"commands"},
@@ -36,7 +36,7 @@ RANK = {unit: i for i, layer in enumerate(LAYERS) for unit in layer}
 
 
 def _unit(module: str) -> str:
-    """`protoverify.audit.driver` -> `audit`; the package itself -> `<root>`."""
+    """`protoverify.auditor.driver` -> `audit`; the package itself -> `<root>`."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else "<root>"
 
@@ -98,11 +98,11 @@ def test_imports_point_down() -> None:
 def test_the_check_sees_imports() -> None:
     """The walker finds the edges it must judge (else the test above proves nothing)."""
     edges = {(_unit(_module_of(f).removesuffix(".__init__")), _unit(t)) for f in FILES for t, _ in _imports(f)}
-    assert {("audit", "monitor"), ("cli", "commands"), ("monitor", "bspl"), ("<root>", "api")} <= edges
+    assert {("auditor", "monitor"), ("cli", "commands"), ("monitor", "bspl"), ("<root>", "api")} <= edges
 
 
-@pytest.mark.parametrize("here,there", [("monitor", "audit"), ("commands", "cli"), ("bspl", "verify"),
-                                        ("traces", "monitor"), ("verify", "monitor"), ("findings", "audit")])
+@pytest.mark.parametrize("here,there", [("monitor", "auditor"), ("commands", "cli"), ("bspl", "verify"),
+                                        ("traces", "monitor"), ("verify", "monitor"), ("findings", "auditor")])
 def test_named_upward_edges_are_absent(here: str, there: str) -> None:
     edges = {(_unit(_module_of(f).removesuffix(".__init__")), _unit(t)) for f in FILES for t, _ in _imports(f)}
     assert (here, there) not in edges

@@ -76,7 +76,7 @@ class _Progress:
 def audit(logs: tuple[str, ...], spec: str, protocol: str | None, format_in: str, fmt: str,
           output: str | None, fail_on: str, delivery: str, checker: str | None) -> None:
     """Audit the recorded enactments in LOGS against the protocol in --spec."""
-    from ..audit.driver import AuditInputError, audit as run_audit
+    from ..auditor.driver import AuditInputError, audit as run_audit
     from ..report import render
 
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.paths import corpus_path
-from protoverify.audit.driver import audit
+from protoverify.auditor.driver import audit
 from protoverify.traces import ReadStats
 from protoverify.traces.detect import read
 

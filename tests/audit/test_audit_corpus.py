@@ -9,7 +9,7 @@ ship (ID=X2) whose rfq/accept never appear: both must be flagged.
 from __future__ import annotations
 
 from tests.helpers.paths import corpus_path
-from protoverify.audit.driver import audit
+from protoverify.auditor.driver import audit
 
 
 def _spec():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers.audit import B, H, S, at, codes, ev, happy, receive, run, send, write
-from protoverify.audit.driver import AuditInputError, audit
+from protoverify.auditor.driver import AuditInputError, audit
 from protoverify.findings import CODES, FAMILIES
 
 

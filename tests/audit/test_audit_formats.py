@@ -1,7 +1,7 @@
 """Audit through the other readers (real corpus files): no crash, every line accounted for."""
 from __future__ import annotations
 
-from protoverify.audit.driver import audit
+from protoverify.auditor.driver import audit
 from tests.helpers.paths import corpus_path
 
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from protoverify.audit.driver import AuditResult, audit
+from protoverify.auditor.driver import AuditResult, audit
 from protoverify.bspl import FlatProtocol, flatten, load
 from protoverify.verify.result import receive_event, send_event
 from protoverify.verify.rules import Msg, Rules, replay

@@ -37,7 +37,7 @@ def test_text_groups_by_enactment(result):
 
 
 def test_junit_one_case_per_enactment(tmp_path):
-    from protoverify.audit.driver import audit
+    from protoverify.auditor.driver import audit
     from tests.helpers.audit import PURCHASE, write
     r = audit(PURCHASE, [write(tmp_path / "l.jsonl", happy("o1") + happy("o2")[:2])], record_enactments=True)
     root = ET.fromstring(to_junit(r))

@@ -5,7 +5,7 @@ import io
 import json
 from pathlib import Path
 
-from protoverify.audit.driver import audit
+from protoverify.auditor.driver import audit
 from protoverify.cli import main
 
 from tests.helpers.audit import PURCHASE

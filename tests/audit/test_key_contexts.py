@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from protoverify.audit.driver import audit
+from protoverify.auditor.driver import audit
 from protoverify.bspl import flatten, load
 from protoverify.monitor import Monitor
 from protoverify.traces.event import Event

@@ -6,7 +6,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from protoverify.audit.driver import AuditResult, audit
+from protoverify.auditor.driver import AuditResult, audit
 from tests.helpers.paths import SPECS
 
 CNET = SPECS / "contract-net.bspl"

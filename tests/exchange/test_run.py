@@ -248,7 +248,7 @@ def test_high_refuses_awards_of_biased_calls(tmp_path):
 @pytest.mark.parametrize("spec, protocol", [("purchase.bspl", None), ("netbill.bspl", None),
                                             ("logistics.bspl", "Logistics")])
 def test_other_specs_run_clean_with_one_agent_per_role(tmp_path, spec, protocol):
-    from protoverify.audit.driver import audit
+    from protoverify.auditor.driver import audit
     from tests.helpers.paths import SPECS
     s = run(SPECS / spec, protocol=protocol, agents=6, policy="high", duration=3600, seed=1, out=tmp_path)
     assert s.enactments > 0 and s.completed == s.enactments

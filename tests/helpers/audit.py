@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from protoverify.audit.driver import AuditResult, audit
+from protoverify.auditor.driver import AuditResult, audit
 
 from tests.helpers.paths import REPO
 PURCHASE = REPO / "specs" / "purchase.bspl"

@@ -32,15 +32,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from tests.helpers import oracle  # noqa: E402  (locating and parsing bspl)
-
 from bench import families as F  # noqa: E402
+from tests.helpers import oracle  # noqa: E402  (locating and parsing bspl)
 
 try:  # optional extra families
     from bench import more_families as MF  # noqa: E402

@@ -12,16 +12,26 @@ functions are bound, so that a later submodule import never rebinds the names
 """
 from __future__ import annotations
 
-from ._version import __version__
 from . import verify as _verify_package  # noqa: F401  (load first: see above)
+from ._version import __version__
 from .api import Delivery, LogFormat, Source, audit, verify
 from .auditor.result import AuditInputError, AuditResult
-from .bspl import (BSPLError, BSPLSyntaxError, Diagnostic, FlatProtocol, Protocol,
-                   Specification, flatten, load, parse, validate)
+from .bspl import (
+    BSPLError,
+    BSPLSyntaxError,
+    Diagnostic,
+    FlatProtocol,
+    Protocol,
+    Specification,
+    flatten,
+    load,
+    parse,
+    validate,
+)
 from .findings import CODES, Code, Finding, Severity
 from .monitor.simulate import Simulator, simulate
-from .traces.event import BadRecord, Event, ReadStats
 from .traces._common import FormatError
+from .traces.event import BadRecord, Event, ReadStats
 from .verify.result import LivenessResult, Report, SafetyResult, Verdict
 
 __all__ = [

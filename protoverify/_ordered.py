@@ -10,7 +10,6 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-
 #: per enum class, member -> rank (filled on first use; members are fixed once declared)
 _RANKS: dict[type, dict[Any, int]] = {}
 

@@ -8,7 +8,8 @@ API"). Neither loads z3 nor the log readers until it is called.
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Iterable, Literal, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal
 
 from .auditor.result import AuditResult
 from .bspl import FlatProtocol, Protocol, Specification

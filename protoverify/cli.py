@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import IO, Sequence
+from collections.abc import Sequence
+from typing import IO
 
 import click
 

@@ -3,7 +3,8 @@
 else 3 if any verdict is unknown, else 0."""
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from protoverify.bspl import Diagnostic
 from protoverify.check import FileReport, ProtocolReport, exit_code

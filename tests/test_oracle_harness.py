@@ -7,7 +7,6 @@ available; see tests/helpers/oracle.py for how it is found.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest

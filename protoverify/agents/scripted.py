@@ -7,7 +7,8 @@ enactment the spec makes live still completes.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..monitor.monitor import Enabled
 from ..monitor.simulate import default_value

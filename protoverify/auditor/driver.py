@@ -10,19 +10,19 @@ from __future__ import annotations
 import gc
 import os
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import orjson
 
 from ..bspl import FlatProtocol, Specification, flatten, load
+from ..findings import CODES, Finding, Severity, finding
 from ..monitor.monitor import EnactmentStatus, Monitor
 from ..traces.event import BadRecord, Event, ReadStats
-from ..findings import CODES, Finding, Severity, finding
 from .result import AuditInputError, AuditResult
-
 
 Progress = Callable[[str, int], None]
 

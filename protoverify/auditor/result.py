@@ -6,8 +6,9 @@ without loading the Monitor and the readers.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..findings import SEVERITIES, Finding, Severity
 

@@ -13,9 +13,9 @@ declaration identical to an earlier one adds nothing and is left out.
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Collection
 
 from .diagnostics import Diagnostic
 from .model import MESSAGE_ADORNMENTS, Adorned, Message, Parameter, Protocol, Reference, Span, Specification

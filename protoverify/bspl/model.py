@@ -5,8 +5,9 @@ same thing compare equal wherever their text came from (round-trip tests).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Iterator, Literal
+from typing import Literal
 
 Adornment = Literal["in", "out", "nil", "any", "opt"]
 ADORNMENTS: tuple[str, ...] = ("in", "out", "nil", "any", "opt")

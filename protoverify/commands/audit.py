@@ -30,7 +30,7 @@ class _Progress:
         self.bar: Any = None
         self.tasks: dict[str, Any] = {}
 
-    def __enter__(self) -> "_Progress":
+    def __enter__(self) -> _Progress:
         err = sys.stderr
         if hasattr(err, "isatty") and err.isatty():
             from rich.console import Console
@@ -76,7 +76,8 @@ class _Progress:
 def audit(logs: tuple[str, ...], spec: str, protocol: str | None, format_in: str, fmt: str,
           output: str | None, fail_on: str, delivery: str, checker: str | None) -> None:
     """Audit the recorded enactments in LOGS against the protocol in --spec."""
-    from ..auditor.driver import AuditInputError, audit as run_audit
+    from ..auditor.driver import AuditInputError
+    from ..auditor.driver import audit as run_audit
     from ..report import render
 
     try:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
-from typing import IO, Sequence
+from collections.abc import Sequence
+from typing import IO
 
 import click
 import orjson

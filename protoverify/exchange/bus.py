@@ -13,7 +13,8 @@ protocol and the enactment; `topic_of` builds it.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 Handler = Callable[[str, Any], None]
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import heapq
 import time
-from typing import Any, Callable, Literal, Protocol
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
 
 ClockKind = Literal["sim", "real"]
 

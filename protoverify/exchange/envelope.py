@@ -7,8 +7,9 @@ no protocol (types and shape); the policy checks it against the protocol. Its
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 Party = tuple[str, str]  # (agent, role)
 SCALARS = (str, int, float, bool)
@@ -42,7 +43,7 @@ class Envelope:
     conversation: str | None = None
 
     @classmethod
-    def from_wire(cls, obj: Any) -> "Envelope":
+    def from_wire(cls, obj: Any) -> Envelope:
         """Validate a decoded JSON object on entry; raise EnvelopeError(rule='schema')."""
         if not isinstance(obj, Mapping):
             raise EnvelopeError("schema", "envelope is not an object")

@@ -8,8 +8,9 @@ summary can check that each one shows up in the log.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 FAULT_KINDS = ("drop", "duplicate", "reorder", "delay", "crash")
 
@@ -28,7 +29,7 @@ class FaultConfig:
     duplicate_after_s: float = 5.0  # the copy enters after the original was delivered
 
     @classmethod
-    def parse(cls, spec: str | Mapping[str, Any] | "FaultConfig" | None, seed: int = 0) -> "FaultConfig":
+    def parse(cls, spec: str | Mapping[str, Any] | FaultConfig | None, seed: int = 0) -> FaultConfig:
         """`"drop=0.01,duplicate=0.02,seed=3"` (or a mapping) -> FaultConfig; raises ValueError."""
         if isinstance(spec, FaultConfig):
             return spec

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..bspl.compose import FlatProtocol
 from .bus import InProcTransport, Transport, safe, topic_of
@@ -34,7 +35,7 @@ class Hops:
 class Gateway:
     """One gateway: its agents, its policy, its subjects on the transport."""
 
-    def __init__(self, name: str, fed: "Federation", policy: Policy) -> None:
+    def __init__(self, name: str, fed: Federation, policy: Policy) -> None:
         self.name = name
         self.fed = fed
         self.policy = policy

@@ -26,8 +26,9 @@ cross the federation link to reach them), which is exactly what its agents know.
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from ..bspl.compose import FlatMessage, FlatProtocol
 from ..monitor.monitor import Monitor

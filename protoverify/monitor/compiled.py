@@ -2,8 +2,9 @@
 hot path, and its `Shape` for the enactment rule (`protoverify.enactment`)."""
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from operator import itemgetter
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..bspl.compose import FlatMessage, FlatProtocol
 from ..enactment import Shape

@@ -10,8 +10,9 @@ search instead of a scan of the run.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from itertools import count
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ..enactment import linked_bindings
 

@@ -8,8 +8,9 @@ saw (CAU002) and agrees with the value bound in m's enactment (INT003).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..findings import Finding, finding
 from .compiled import MessageRule

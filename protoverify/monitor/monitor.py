@@ -26,9 +26,10 @@ plain-send fast path), `decisions.py` (LLM decision events), `context.py`
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import product
-from typing import Any, Callable, Iterable, Literal, Mapping
+from typing import Any, Literal
 
 from ..bspl.compose import FlatProtocol
 from ..enactment import input_roles, is_enabled, key_parameters, shapes

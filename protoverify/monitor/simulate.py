@@ -12,7 +12,8 @@ scripted agents.
 from __future__ import annotations
 
 import random
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from ..bspl.compose import FlatProtocol
 from ..traces.event import Event

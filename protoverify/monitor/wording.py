@@ -1,7 +1,8 @@
 """How findings locate and word what they report (shared by the judge and the decision checks)."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .context import MISSING, show
 

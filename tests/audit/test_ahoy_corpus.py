@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.paths import corpus_path
 from protoverify.auditor.driver import audit
 from protoverify.traces import ReadStats
 from protoverify.traces.detect import read
+from tests.helpers.paths import corpus_path
 
 SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "ahoy" / "purchase-logistics.bspl"
 D1 = "demo/demo1/results/"

@@ -5,8 +5,8 @@ import io
 
 import orjson
 
-from tests.helpers.audit import PURCHASE, happy, write
 from protoverify.cli import main
+from tests.helpers.audit import PURCHASE, happy, write
 
 
 def _run(args):

@@ -8,8 +8,8 @@ ship (ID=X2) whose rfq/accept never appear: both must be flagged.
 """
 from __future__ import annotations
 
-from tests.helpers.paths import corpus_path
 from protoverify.auditor.driver import audit
+from tests.helpers.paths import corpus_path
 
 
 def _spec():

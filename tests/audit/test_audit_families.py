@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.audit import B, H, S, at, codes, ev, happy, receive, run, send, write
 from protoverify.auditor.driver import AuditInputError, audit
 from protoverify.findings import CODES, FAMILIES
+from tests.helpers.audit import B, H, S, at, codes, ev, happy, receive, run, send, write
 
 
 def test_conformant_enactment_is_clean(tmp_path):

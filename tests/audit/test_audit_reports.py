@@ -8,8 +8,8 @@ import jsonschema
 import orjson
 import pytest
 
-from tests.helpers.audit import ev, happy, run, send
 from protoverify.report import to_json, to_junit, to_sarif, to_text
+from tests.helpers.audit import ev, happy, run, send
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_sarif_valid_against_official_schema(result):
 
 
 def test_every_code_is_documented():
-    from tests.helpers.audit import REPO
     from protoverify.findings import CODES
+    from tests.helpers.audit import REPO
     doc = (REPO / "docs" / "auditing.md").read_text()
     assert all(f"`{c}`" in doc for c in CODES)

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from protoverify.findings import CODES
 from protoverify.cli import main
+from protoverify.findings import CODES
 from tests.helpers.paths import REPO, corpus_path
 
 PROFILES = sorted((REPO / "checkers").glob("*.json"))

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from protoverify.auditor.driver import audit
 from protoverify.cli import main
-
 from tests.helpers.audit import PURCHASE
 
 B = {"agent": "buyer-1", "role": "Buyer"}

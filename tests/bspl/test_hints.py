@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from protoverify.bspl import CODES, Diagnostic, Protocol, Specification, flatten, parse, validate
-from protoverify.bspl.model import Message, Parameter
+from protoverify.bspl.model import Message
 from protoverify.verify import verify
 from tests.bspl.test_diagnostics import CASES, STRICT_CASES
 from tests.helpers.paths import CORPUS, REPO, SPECS

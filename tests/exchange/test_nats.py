@@ -5,7 +5,6 @@ wheel puts one beside the interpreter); skipped without them.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess

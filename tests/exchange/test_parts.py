@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protoverify.bspl import flatten, load
-from protoverify.commands.run import main as run_main, parse_duration
+from protoverify.commands.run import main as run_main
+from protoverify.commands.run import parse_duration
 from protoverify.exchange.bus import InProcTransport, match
 from protoverify.exchange.clock import Scheduler, SimClock
 from protoverify.exchange.envelope import Envelope, EnvelopeError

@@ -7,8 +7,8 @@ from typing import Any
 import orjson
 
 from protoverify.auditor.driver import AuditResult, audit
-
 from tests.helpers.paths import REPO
+
 PURCHASE = REPO / "specs" / "purchase.bspl"
 
 B, S, H = "Buyer", "Seller", "Shipper"

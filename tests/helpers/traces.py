@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.helpers.paths import REPO, corpus_path
-
-from tests.helpers.paths import TRACES  # noqa: F401  (re-exported for reader tests)
+from tests.helpers.paths import (
+    TRACES,  # noqa: F401  (re-exported for reader tests)
+    corpus_path,
+)
 
 
 def corpus_dir() -> Path:

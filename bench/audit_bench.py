@@ -31,8 +31,8 @@ from protoverify.monitor.simulate import Simulator, to_native  # noqa: E402
 
 
 def generate(spec: Path, protocol: str | None, events: int, path: Path, seed: int = 1) -> int:
-    """Write at least `events` events (whole template copies): a simulated template of interleaved enactments, replicated
-    with fresh key values (and run ids) until the size is reached."""
+    """Write at least `events` events (whole template copies): a simulated template of interleaved
+    enactments, replicated with fresh key values (and run ids) until the size is reached."""
     s = load(spec)
     flat = flatten(s, protocol or s.names[0])
     sim = Simulator(flat, random.Random(seed), delivery="send", run="bench")

@@ -234,7 +234,7 @@ def bench_family(fam: Family, sizes: list[int], repeat: int, timeout: float,
             row.bspl_status = "skipped"
             row.bspl_error = oracle.unavailable_reason()
         else:
-            for i in range(repeat):
+            for _ in range(repeat):
                 secs, own, verdict, status = run_bspl(path, timeout)
                 row.bspl_status = status
                 if status == "timeout":

@@ -28,20 +28,21 @@ def _ids(paths: list[Path]) -> list[str]:
 
 # -- parser, on canned output (no bspl needed) --------------------------------
 
+# bspl ends each protocol header line with a space (written `\x20`, which editors keep)
 CANNED = """\
-Purchase (x.bspl): 
+Purchase (x.bspl):\x20
 {'elapsed': 0.0026, 'paths': 2, 'safe': True}
 {'elapsed': 0.0024, 'paths': 2, 'live': True}
-Purchase Unsafe (x.bspl): 
+Purchase Unsafe (x.bspl):\x20
 {'elapsed': 0.0012, 'path': (B!RFQ, S?RFQ, S!Accept, B!Cancel, B?Accept, S?Cancel), 'paths': 2, 'safe': False, 'unsafe': 'done'}
 Only send external messages if they would contribute
 {'elapsed': 0.0010, 'paths': 2, 'live': True}
-Stuck (x.bspl): 
+Stuck (x.bspl):\x20
 {'elapsed': 0.0036, 'paths': 4, 'safe': True}
 {'elapsed': 0.0035, 'path': (B!RFQ, S?RFQ, B!Cancel, S?Cancel), 'paths': 4, 'live': False, 'incomplete': {'price', 'item'}}
-Broken (x.bspl): 
+Broken (x.bspl):\x20
 Verification error: boom
-"""
+"""  # noqa: E501  (verbatim bspl output lines)
 
 
 def test_parse_canned_multi_protocol_output() -> None:
@@ -91,7 +92,7 @@ def test_every_spec_has_expectations_for_each_protocol(path: Path) -> None:
     assert exp, f"{path.name}: no // expect: lines"
     assert list(exp) == oracle.protocol_names(path)
     # the header comes first: the first non-blank line is an expect line
-    first = next(l for l in path.read_text().splitlines() if l.strip())
+    first = next(line for line in path.read_text().splitlines() if line.strip())
     assert first.startswith("// expect: ")
 
 

@@ -109,7 +109,7 @@ class FlatProtocol(Adorned):
         for base, ms in groups.items():
             if len(ms) > 1:
                 out[base] = out[f"{self.name}/{base}"] = tuple(ms)
-        for base, ms in list(out.items()):
+        for ms in list(out.values()):
             local = ms[0].local
             if local not in out and all(m.local != local or m in ms for m in self.messages):
                 out[local] = ms
@@ -212,12 +212,12 @@ def _instance(spec: Specification, parent: Protocol, ref: Reference, label: str,
     if len(role_args) != len(callee.roles) or len(param_args) != len(callee.public_params):
         raise _fail("E020", f"{ref.name} takes {len(callee.roles)} roles and {len(callee.public_params)} "
                     f"parameters; got {len(role_args)} and {len(param_args)}", spec, ref.span, parent.name)
-    sub_roles = {r.name: roles.get(a.name, a.name) for r, a in zip(callee.roles, role_args)}
+    sub_roles = {r.name: roles.get(a.name, a.name) for r, a in zip(callee.roles, role_args, strict=True)}
     # an argument binds by position whether adorned (`out x`) or not (`x`): the callee's
     # declaration gives the adornment, its messages theirs
-    sub_params = {f.name: params.get(a.name, a.name) for f, a in zip(callee.public_params, param_args)}
+    sub_params = {f.name: params.get(a.name, a.name) for f, a in zip(callee.public_params, param_args, strict=True)}
     sub_keys = set(keys)
-    for f, a in zip(callee.public_params, param_args):
+    for f, a in zip(callee.public_params, param_args, strict=True):
         if f.key or a.key:
             sub_keys.add(sub_params[f.name])
     for p in callee.private_params:

@@ -107,7 +107,7 @@ def _messages(p: Protocol, c: _Collector) -> None:
         if m.sender not in roles:
             c.add("E010", f"sender {m.sender!r} of {m.name!r} is not a role of {p.name!r} "
                   f"(roles: {', '.join(p.role_names)})", m.sender_span, p.name)
-        for r, sp in zip(m.recipients, m.recipient_spans or (None,) * len(m.recipients)):
+        for r, sp in zip(m.recipients, m.recipient_spans or (None,) * len(m.recipients), strict=False):
             if r not in roles:
                 c.add("E010", f"recipient {r!r} of {m.name!r} is not a role of {p.name!r} "
                       f"(roles: {', '.join(p.role_names)})", sp, p.name)

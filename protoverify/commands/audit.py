@@ -88,7 +88,7 @@ def audit(logs: tuple[str, ...], spec: str, protocol: str | None, format_in: str
                                record_enactments=fmt == "junit", progress=progress)
     except AuditInputError as e:
         echo(f"Error: {e}", err=True)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
     text = render(result, fmt)
     if output:
         try:
@@ -96,7 +96,7 @@ def audit(logs: tuple[str, ...], spec: str, protocol: str | None, format_in: str
                 f.write(text if text.endswith("\n") else text + "\n")
         except OSError as e:
             echo(f"Error: cannot write {output}: {e.strerror or e}", err=True)
-            raise SystemExit(2)
+            raise SystemExit(2) from None
         c = result.counts()
         echo(f"{output}: {c['error']} errors, {c['warning']} warnings, {c['info']} notes", err=True)
     else:

@@ -35,7 +35,7 @@ __all__ = ["Shape", "disabled_reasons", "input_roles", "is_enabled", "key_parame
            "shapes"]
 
 T = TypeVar("T", bound=Hashable)
-O = TypeVar("O")
+Obs = TypeVar("Obs")
 
 
 def key_parameters(protocol: FlatProtocol) -> frozenset[str]:
@@ -73,7 +73,7 @@ def shapes(protocol: FlatProtocol) -> tuple[Shape, ...]:
     return tuple(Shape.of(i, m, kp) for i, m in enumerate(protocol.messages))
 
 
-def linked(seed: Iterable[T], observations: Sequence[O], tokens: Callable[[O], Iterable[T]]) -> list[O]:
+def linked(seed: Iterable[T], observations: Sequence[Obs], tokens: Callable[[Obs], Iterable[T]]) -> list[Obs]:
     """The observations linked to `seed`: the least set closed under "carries a token
     of the seed or of a linked observation". Order-independent (a fixpoint).
 
@@ -120,7 +120,8 @@ def disabled_reasons(m: Shape, knows: Iterable[str] | frozenset[str] | set[str],
     return reasons
 
 
-def is_enabled(m: Shape, knows: frozenset[str] | set[str], *, sent: bool, keys_bound: frozenset[str] | set[str]) -> bool:
+def is_enabled(m: Shape, knows: frozenset[str] | set[str], *, sent: bool,
+               keys_bound: frozenset[str] | set[str]) -> bool:
     """`not disabled_reasons(...)`, without building the reasons (the hot path)."""
     return (not sent and m.ins <= knows and not (m.outs & knows) and not (m.nils & knows)
             and not (m.out_keys and m.out_keys <= keys_bound))
@@ -136,8 +137,8 @@ def input_roles(protocol: FlatProtocol) -> frozenset[str]:
                      for r in (m.sender, *m.recipients))
 
 
-def linked_bindings(seed: Mapping[str, Hashable], lookup: Callable[[tuple[str, Hashable]], Iterable[O]],
-                    tokens: Callable[[O], Iterable[tuple[str, Hashable]]]) -> list[O]:
+def linked_bindings(seed: Mapping[str, Hashable], lookup: Callable[[tuple[str, Hashable]], Iterable[Obs]],
+                    tokens: Callable[[Obs], Iterable[tuple[str, Hashable]]]) -> list[Obs]:
     """`linked` on bindings (the Monitor's reading), over an index instead of a list.
 
     `seed` maps m's key parameters to their values; `lookup(t)` yields the observations
@@ -150,8 +151,8 @@ def linked_bindings(seed: Mapping[str, Hashable], lookup: Callable[[tuple[str, H
     """
     frontier: list[tuple[str, Hashable]] = list(seed.items())
     seen_tokens = set(frontier)
-    hit: dict[O, None] = {}
-    rejected: set[O] = set()
+    hit: dict[Obs, None] = {}
+    rejected: set[Obs] = set()
     while frontier:
         t = frontier.pop()
         for o in lookup(t):

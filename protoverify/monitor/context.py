@@ -89,7 +89,7 @@ class Context:
         """`orderID=o1` (the key bindings), built on first use."""
         if self._label is None:
             self._label = ",".join([k + "=" + (v if type(v) is str and len(v) <= 60 else show(v))
-                                    for k, v in zip(self.keys, self.kv)]) or "(no keys)"
+                                    for k, v in zip(self.keys, self.kv, strict=False)]) or "(no keys)"
         return self._label
 
     def value(self, p: str) -> Any:

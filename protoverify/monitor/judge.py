@@ -37,7 +37,8 @@ class Judge:
             ctxs = self.index.linked(run, role, seed)
         inputs: frozenset[str] = frozenset()
         if role in self.input_roles:
-            if arriving or not self.keyparams or any(k in self.pub_in_keys and v is not MISSING for k, v in seed.items()) \
+            if arriving or not self.keyparams \
+                    or any(k in self.pub_in_keys and v is not MISSING for k, v in seed.items()) \
                     or any(not self.pub_in_keys.isdisjoint(c.know[role]) for c in ctxs):
                 inputs = self.pub_ins
         return Knowledge(role, ctxs, inputs)

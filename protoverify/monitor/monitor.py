@@ -109,7 +109,7 @@ class Monitor(Judge, FastPath, DecisionChecks):
         self.input_roles = input_roles(protocol)
         keysets = {tuple(m.keys) for m in protocol.messages}
         rules: list[MessageRule] = []
-        for m, shape in zip(protocol.messages, shapes(protocol)):
+        for m, shape in zip(protocol.messages, shapes(protocol), strict=True):
             ks = frozenset(m.keys)
             anc = tuple(sorted((tuple(k for k in protocol.keys if k in other) for other in keysets
                                 if frozenset(other) < ks), key=len))
@@ -259,7 +259,7 @@ class Monitor(Judge, FastPath, DecisionChecks):
                 if is_enabled(r.shape, inputs, sent=False, keys_bound=frozenset()):
                     out.append(Enabled(r.qname, role, r.recipients, {}, r.outs, r.ins))
             return out
-        here = {k: ctx.values.get(k, v) for k, v in zip(ctx.keys, ctx.kv)}
+        here = {k: ctx.values.get(k, v) for k, v in zip(ctx.keys, ctx.kv, strict=False)}
         known = None
         for r in rules:
             if not r.keys:
@@ -297,7 +297,7 @@ class Monitor(Judge, FastPath, DecisionChecks):
                 continue
             for combo in product(*(vals for _, vals in choose)):
                 seed = dict(fixed)
-                seed.update(zip((k for k, _ in choose), combo))
+                seed.update(zip((k for k, _ in choose), combo, strict=True))
                 self._offer(ctx.run, role, r, seed, out, ctx, arriving)
         return out
 

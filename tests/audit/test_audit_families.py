@@ -17,7 +17,7 @@ def test_conformant_enactment_is_clean(tmp_path):
 
 def test_interleaved_enactments_and_runs_do_not_mix(tmp_path):
     a, b = happy("o1", run="r1"), happy("o1", run="r2")  # same key, different runs
-    r = run(tmp_path, [x for pair in zip(a, b) for x in pair])
+    r = run(tmp_path, [x for pair in zip(a, b, strict=True) for x in pair])
     assert list(r) == [] and r.complete == 2
 
 
@@ -88,7 +88,7 @@ def test_wrong_sender_and_recipients(tmp_path):
 
 def test_agent_playing_two_roles(tmp_path):
     recs = happy()
-    for rec, agent in zip(recs, ["alice", "bob", "alice", "alice", "carol"]):
+    for rec, agent in zip(recs, ["alice", "bob", "alice", "alice", "carol"], strict=True):
         rec["agent"] = agent
     r = run(tmp_path, recs)
     assert at(r, "ROL003") == [4]

@@ -14,7 +14,8 @@ from tests.helpers.audit import ev, happy, run, send
 
 @pytest.fixture
 def result(tmp_path):
-    recs = happy("o1") + happy("o2")[:2] + ['{"kind": "send"', ev("send", "haggle", "Buyer", ["Seller"], {"orderID": "o1"})]
+    recs = happy("o1") + happy("o2")[:2] + ['{"kind": "send"',
+                                             ev("send", "haggle", "Buyer", ["Seller"], {"orderID": "o1"})]
     recs.insert(7, send("quote", {"orderID": "o2", "item": "pen", "price": 11}))  # conflicting resend
     return run(tmp_path, recs)
 

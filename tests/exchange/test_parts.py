@@ -25,10 +25,10 @@ from protoverify.traces.event import BadRecord, ReadStats
 from tests.exchange.helpers import CNET
 
 FLAT = flatten(load(CNET), "Contract Net")
-I, P = ("alice", "Initiator"), ("bob", "Participant")
+INI, PAR = ("alice", "Initiator"), ("bob", "Participant")
 
 
-def env(message: str, payload: dict, sender=I, to=P, id="e1", **kw) -> Envelope:
+def env(message: str, payload: dict, sender=INI, to=PAR, id="e1", **kw) -> Envelope:
     return Envelope(id=id, protocol="Contract Net", message=message, sender=sender, to=(to,),
                     payload=payload, run="r", **kw)
 
@@ -108,7 +108,7 @@ def test_low_rules_apply_at_every_level(level):
     assert pol.admit(env("cfp", CFP), "alice", 0.0) is None
     # bob is the Participant of c1: nobody else may answer as Participant
     prop = {"cfpID": "c1", "task": "t", "bid": 3}
-    assert pol.admit(env("propose", prop, sender=("carol", "Participant"), to=I), "carol", 1.0)[0] == "role"
+    assert pol.admit(env("propose", prop, sender=("carol", "Participant"), to=INI), "carol", 1.0)[0] == "role"
 
 
 def test_out_of_turn_passes_low_and_fails_medium():
@@ -128,14 +128,14 @@ def test_out_of_turn_passes_low_and_fails_medium():
 def test_medium_enabling_checks_values_against_what_the_sender_knows():
     pol = Policy("medium", {FLAT.name: FLAT})
     cfp = env("cfp", CFP)
-    early = env("propose", {"cfpID": "c1", "task": "t", "bid": 3}, sender=P, to=I, id="e0")
+    early = env("propose", {"cfpID": "c1", "task": "t", "bid": 3}, sender=PAR, to=INI, id="e0")
     assert pol.admit(cfp, "alice", 0.0) is None
     assert pol.admit(early, "bob", 0.0)[0] == "enabling"  # bob has not received the cfp yet
     pol.delivered(cfp, "bob", "Participant")
-    wrong = env("propose", {"cfpID": "c1", "task": "other", "bid": 3}, sender=P, to=I, id="e2")
+    wrong = env("propose", {"cfpID": "c1", "task": "other", "bid": 3}, sender=PAR, to=INI, id="e2")
     rule, why = pol.admit(wrong, "bob", 1.0)
     assert rule == "enabling" and why.startswith("CAU002")
-    right = env("propose", {"cfpID": "c1", "task": "t", "bid": 3}, sender=P, to=I, id="e2")
+    right = env("propose", {"cfpID": "c1", "task": "t", "bid": 3}, sender=PAR, to=INI, id="e2")
     assert pol.admit(right, "bob", 1.0) is None
 
 
@@ -157,12 +157,12 @@ def test_high_deadline_duplicate_and_fair_award():
     again = env("cfp", {"cfpID": "c0", "task": "t"}, to=("bob", "Participant"), id="other", conversation="n1")
     assert pol.admit(again, "alice", 0.5)[0] == "duplicate"
     assert pol.admit(env("cfp", {"cfpID": "c7", "task": "t"}, id="cfp0"), "alice", 0.5)[0] == "duplicate"
-    late = env("propose", {"cfpID": "c1", "task": "t", "bid": 5}, sender=("carol", "Participant"), to=I, id="p1",
+    late = env("propose", {"cfpID": "c1", "task": "t", "bid": 5}, sender=("carol", "Participant"), to=INI, id="p1",
                conversation="n1")
     assert pol.admit(late, "carol", 11.0)[0] == "deadline"
     bids = {"bob": 7, "carol": 5}
     for i, (peer, bid) in enumerate(bids.items()):
-        p = env("propose", {"cfpID": f"c{i}", "task": "t", "bid": bid}, sender=(peer, "Participant"), to=I,
+        p = env("propose", {"cfpID": f"c{i}", "task": "t", "bid": bid}, sender=(peer, "Participant"), to=INI,
                 id=f"p{i}", conversation="n1")
         assert pol.admit(p, peer, 1.0) is None
         pol.delivered(p, "alice", "Initiator")

@@ -120,7 +120,8 @@ def test_low_rejects_identity_and_role_violations_only(levels):
     for inj in injections(out):
         rec = recs[inj["line"] - 1]
         if inj["kind"] in ("forged", "wrong-role"):
-            assert rec["type"] == "reject" and rec["policy"]["rule"] == {"forged": "auth", "wrong-role": "role"}[inj["kind"]]
+            expected_rule = {"forged": "auth", "wrong-role": "role"}[inj["kind"]]
+            assert rec["type"] == "reject" and rec["policy"]["rule"] == expected_rule
     assert set(s.rejected_by) <= {"schema", "auth", "role"}
 
 

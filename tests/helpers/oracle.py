@@ -9,13 +9,13 @@ root (create it with ``bash scripts/oracle-venv.sh .oracle-venv``).
 
 What ``bspl verify all FILE`` prints (bspl 1.1.0), and what we parse::
 
-    Purchase (specs/purchase.bspl): 
+    Purchase (specs/purchase.bspl):
     {'elapsed': 0.0066, 'paths': 2, 'safe': True}
     {'elapsed': 0.0061, 'paths': 2, 'live': True}
-    Purchase Unsafe (specs/purchase-unsafe.bspl): 
+    Purchase Unsafe (specs/purchase-unsafe.bspl):
     {'elapsed': 0.0097, 'path': (Buyer!rfq, Seller?rfq, ...), 'paths': 4, 'safe': False, 'unsafe': 'price'}
     {'elapsed': 0.0220, 'paths': 9, 'live': True}
-    Purchase Nonlive (...): 
+    Purchase Nonlive (...):
     {'elapsed': 0.0065, 'paths': 5, 'safe': True}
     {'elapsed': 0.0056, 'path': (Buyer!rfq, ...), 'paths': 4, 'live': False, 'incomplete': {'price'}}
 

@@ -109,10 +109,10 @@ class FlatProtocol(Adorned):
         for base, ms in groups.items():
             if len(ms) > 1:
                 out[base] = out[f"{self.name}/{base}"] = tuple(ms)
-        for ms in list(out.values()):
-            local = ms[0].local
-            if local not in out and all(m.local != local or m in ms for m in self.messages):
-                out[local] = ms
+        for group in list(out.values()):
+            local = group[0].local
+            if local not in out and all(m.local != local or m in group for m in self.messages):
+                out[local] = group
         return out
 
     def resolve(self, name: str, carried: Collection[str], sender: str | None = None) -> FlatMessage | None:
@@ -187,7 +187,7 @@ def declarations(proto: Protocol) -> list[tuple[Message, str]]:
     of its name is left out.
     """
     count: dict[str, int] = {}
-    seen: set[tuple] = set()
+    seen: set[tuple[str, tuple[str, frozenset[str], frozenset[Parameter]]]] = set()
     out: list[tuple[Message, str]] = []
     for m in proto.messages:
         n = count[m.name] = count.get(m.name, 0) + 1

@@ -88,7 +88,7 @@ class Diagnostic:
     def hint(self) -> str:
         return CODES[self.code][2]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, str | int | None]:
         return {
             "code": self.code,
             "severity": self.severity,

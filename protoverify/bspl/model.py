@@ -25,7 +25,7 @@ class Span:
 
 
 def _span() -> Span | None:
-    return field(default=None, compare=False, repr=False)  # type: ignore[return-value]
+    return field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +49,10 @@ class Adorned:
     """`ins`/`outs`/`nils` for classes that define `adorned(adornment)` (which parameters count)."""
 
     __slots__ = ()
+
+    def adorned(self, adornment: str) -> tuple[str, ...]:
+        """The names of the parameters with this adornment; each subclass says which parameters count."""
+        raise NotImplementedError
 
     @property
     def ins(self) -> tuple[str, ...]:
@@ -79,7 +83,7 @@ class Message(Adorned):
         return tuple(p.name for p in self.parameters if p.adornment == adornment)
 
     @property
-    def signature(self) -> tuple:
+    def signature(self) -> tuple[str, frozenset[str], frozenset[Parameter]]:
         """What makes two declarations of one name the same schema (order-insensitive)."""
         return (self.sender, frozenset(self.recipients), frozenset(self.parameters))
 

@@ -5,9 +5,11 @@ import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.tree import Meta
 
 from .diagnostics import Diagnostic, excerpt
 from .model import Message, Parameter, Protocol, Reference, Role, Span, Specification
@@ -52,31 +54,34 @@ def _parser() -> Lark:
     return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
 
 
-def _span(meta_or_token) -> Span:
-    return Span(meta_or_token.line, meta_or_token.column,
+def _span(meta_or_token: Meta | Token) -> Span:
+    # a Token's position is optional in lark's types; tokens from the lexer always carry it
+    return Span(meta_or_token.line or 0, meta_or_token.column or 0,
                 getattr(meta_or_token, "end_line", 0) or 0,
                 getattr(meta_or_token, "end_column", 0) or 0)
 
 
 @v_args(meta=True)
-class _Build(Transformer):
+class _Build(Transformer[Token, tuple[Protocol, ...]]):
     """Parse tree -> model objects; positions come from lark's meta."""
 
-    def start(self, meta, items):
+    def start(self, meta: Meta, items: list[Protocol]) -> tuple[Protocol, ...]:
         return tuple(items)
 
-    def pname(self, meta, tokens):
+    def pname(self, meta: Meta, tokens: list[Token]) -> tuple[str, Span]:
         return (" ".join(str(t) for t in tokens), _span(meta))
 
-    def role(self, meta, items):
+    def role(self, meta: Meta, items: list[Token]) -> Role:
         return Role(str(items[0]), _span(items[0]))
 
-    def tag(self, meta, items):
+    def tag(self, meta: Meta, items: list[Token]) -> tuple[str, str]:
         return ("tag", str(items[0]))
 
-    def param(self, meta, items):
-        adornment, key, name, tags = None, False, None, ()
-        name_tok = None
+    def param(self, meta: Meta, items: list[Token | tuple[str, str]]) -> Parameter:
+        adornment: str | None = None
+        key = False
+        tags: tuple[str, ...] = ()
+        name_tok: Token | None = None
         for it in items:
             if isinstance(it, tuple):
                 tags = tuple(it[1].split())
@@ -85,42 +90,43 @@ class _Build(Transformer):
             elif it.type == "KEY":
                 key = True
             elif it.type == "NAME":
-                name, name_tok = str(it), it
-        return Parameter(name, adornment, key, tags, _span(name_tok))
+                name_tok = it
+        assert name_tok is not None, "the grammar gives every param a NAME"
+        return Parameter(str(name_tok), adornment, key, tags, _span(name_tok))
 
-    def roles_decl(self, meta, items):
+    def roles_decl(self, meta: Meta, items: list[Any]) -> tuple[str, tuple[Role, ...]]:
         return ("roles", tuple(i for i in items if isinstance(i, Role)))
 
-    def params_decl(self, meta, items):
+    def params_decl(self, meta: Meta, items: list[Any]) -> tuple[str, tuple[Parameter, ...]]:
         return ("public", tuple(i for i in items if isinstance(i, Parameter)))
 
-    def private_decl(self, meta, items):
+    def private_decl(self, meta: Meta, items: list[Any]) -> tuple[str, tuple[Parameter, ...]]:
         return ("private", tuple(i for i in items if isinstance(i, Parameter)))
 
-    def recipients(self, meta, tokens):
+    def recipients(self, meta: Meta, tokens: list[Token]) -> tuple[Token, ...]:
         return tuple(tokens)
 
-    def msg_params(self, meta, items):
+    def msg_params(self, meta: Meta, items: list[Any]) -> tuple[Parameter, ...]:
         return tuple(i for i in items if isinstance(i, Parameter))
 
-    def message(self, meta, items):
+    def message(self, meta: Meta, items: list[Any]) -> Message:
         sender, _arrow, recipients, name = items[:4]
         params = items[4] if len(items) > 4 else ()
         return Message(str(name), str(sender), tuple(str(r) for r in recipients), params,
                        span=_span(name), sender_span=_span(sender),
                        recipient_spans=tuple(_span(r) for r in recipients))
 
-    def ref_args(self, meta, items):
+    def ref_args(self, meta: Meta, items: list[Parameter | Token]) -> list[Parameter | Token]:
         return items
 
-    def reference(self, meta, items):
+    def reference(self, meta: Meta, items: list[Any]) -> Reference:
         (name, span), args = items
         bar = next((i for i, a in enumerate(args) if isinstance(a, Token) and a.type == "BAR"), None)
         if bar is None:
             return Reference(name, tuple(args), None, span)
         return Reference(name, tuple(args[bar + 1:]), tuple(args[:bar]), span)
 
-    def protocol(self, meta, items):
+    def protocol(self, meta: Meta, items: list[Any]) -> Protocol:
         items = [i for i in items if not (isinstance(i, Token) and i.type == "PROTOCOL_KW")]
         (name, name_span), *rest = items
         parts = {"roles": (), "public": (), "private": ()}
@@ -153,6 +159,7 @@ def strip_latex(text: str) -> str:
 
 
 def _syntax_error(err: UnexpectedInput, text: str, source: str) -> BSPLSyntaxError:
+    expected: tuple[str, ...]
     if isinstance(err, UnexpectedEOF):
         lines = text.splitlines() or [""]
         line, column = len(lines), len(lines[-1]) + 1
@@ -169,7 +176,9 @@ def _syntax_error(err: UnexpectedInput, text: str, source: str) -> BSPLSyntaxErr
         else:
             assert isinstance(err, UnexpectedCharacters)
             expected = tuple(sorted(err.allowed or ()))
-            found = repr(text[err.pos_in_stream]) if err.pos_in_stream < len(text) else "end of file"
+            # lark declares `pos_in_stream = None` on UnexpectedInput; UnexpectedCharacters sets the int offset
+            pos: int = err.pos_in_stream  # type: ignore[assignment]
+            found = repr(text[pos]) if pos < len(text) else "end of file"
     words = sorted({_TERMINAL_WORDS.get(t, t) for t in expected if not t.startswith("__")})
     want = ", ".join(words) if words else "something else"
     msg = f"unexpected {found}; expected {want}"

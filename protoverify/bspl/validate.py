@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from .compose import FlatProtocol, flatten, split_arguments
 from .diagnostics import Diagnostic, excerpt
-from .model import MESSAGE_ADORNMENTS, Parameter, Protocol, Span, Specification
+from .model import MESSAGE_ADORNMENTS, Message, Parameter, Protocol, Span, Specification
 from .parser import BSPLError
 
 
 class _Collector:
     def __init__(self, spec: Specification, text: str, strict: bool = False):
-        self.spec, self.text, self.items, self.strict = spec, text, [], strict
+        self.spec, self.text, self.strict = spec, text, strict
+        self.items: list[Diagnostic] = []
 
     def add(self, code: str, msg: str, span: Span | None, protocol: str | None) -> None:
         line, col = (span.line, span.column) if span else (0, 0)
@@ -95,7 +96,7 @@ def _declarations(p: Protocol, c: _Collector) -> None:
 def _messages(p: Protocol, c: _Collector) -> None:
     roles = set(p.role_names)
     declared = {par.name: par for par in p.parameters}
-    earlier: dict[str, list] = {}
+    earlier: dict[str, list[Message]] = {}
     for m in p.messages:
         same = next((o for o in earlier.get(m.name, ()) if o.signature == m.signature), None)
         if same is not None:

@@ -2,22 +2,20 @@
 only what the option asked, and choose something its role could send then (DEC001-DEC006)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..findings import Finding, finding
+from .state import MonitorState
 from .wording import option_text
 
-if TYPE_CHECKING:
-    from .monitor import Monitor
 
-
-class DecisionChecks:
+class DecisionChecks(MonitorState):
     """Mixin of `Monitor`: the decision checks (they read `enabled`, never change state
     other than the per-agent retry flag)."""
 
     _last_error: dict[tuple[str | None, str | None], bool]
 
-    def _decision(self: Monitor, ev: Any) -> list[Finding]:
+    def _decision(self, ev: Any) -> list[Finding]:
         """The findings of one `decision` event."""
         d = ev.decision or {}
         agent = d.get("agent") or ev.agent

@@ -4,19 +4,17 @@ operations. `Monitor(fast_path=False)` turns it off; the results must not change
 (tests/test_monitor_fastpath.py replays simulated and damaged logs both ways)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .compiled import MessageRule
 from .context import MISSING, Context, Sent
-
-if TYPE_CHECKING:
-    from .monitor import Monitor
+from .state import MonitorState
 
 
-class FastPath:
+class FastPath(MonitorState):
     """Mixin of `Monitor`: `_send_plain`."""
 
-    def _send_plain(self: Monitor, ev: Any, rule: MessageRule) -> bool:
+    def _send_plain(self, ev: Any, rule: MessageRule) -> bool:
         """Apply a plainly conformant send and return True; else return False having
         changed nothing but what `_send` would change first (the context it creates).
 

@@ -10,22 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..findings import Finding, finding
 from .compiled import MessageRule
 from .context import MISSING, Context, Knowledge, Sent, show
+from .state import MonitorState
 from .wording import differences, same, where
 
-if TYPE_CHECKING:
-    from .monitor import Monitor
 
-
-class Judge:
+class Judge(MonitorState):
     """Mixin of `Monitor`: the event checks and the state they update."""
 
     # ---------------------------------------------------------------- knowledge
-    def _knowledge(self: Monitor, run: Any, role: str, seed: Mapping[str, Any], ctx: Context | None,
+    def _knowledge(self, run: Any, role: str, seed: Mapping[str, Any], ctx: Context | None,
                    arriving: bool = False) -> Knowledge:
         """What `role` knows for a message with key bindings `seed` (FRESH for an out key
         not yet bound) whose own context is `ctx` (None: not created yet); `arriving`:
@@ -43,7 +41,7 @@ class Judge:
                 inputs = self.pub_ins
         return Knowledge(role, ctxs, inputs)
 
-    def _enactment(self: Monitor, run: Any, seed: Mapping[str, Any], ctx: Context | None) -> list[Context]:
+    def _enactment(self, run: Any, seed: Mapping[str, Any], ctx: Context | None) -> list[Context]:
         """The contexts of the enactment of a message with key bindings `seed`, where its
         `out` parameters must not be bound yet: its own context, or with several key sets
         every context linked to it by key bindings (whoever observed them)."""
@@ -51,7 +49,7 @@ class Judge:
             return self.index.enactment(run, seed)
         return [ctx] if ctx is not None else []
 
-    def _learn(self: Monitor, ctx: Context, role: str, params: Iterable[str]) -> None:
+    def _learn(self, ctx: Context, role: str, params: Iterable[str]) -> None:
         """`role` observed `params` in `ctx` (their values are already in ctx.values)."""
         k = ctx.know.get(role)
         if k is None:
@@ -61,7 +59,7 @@ class Judge:
             self.index.learn(ctx, role, params)
 
     # ---------------------------------------------------------------- record and roles
-    def _record(self: Monitor, ev: Any, rule: MessageRule, b: Mapping[str, Any]) -> list[Finding]:
+    def _record(self, ev: Any, rule: MessageRule, b: Mapping[str, Any]) -> list[Finding]:
         out: list[Finding] = []
         at = where(ev, None, rule.qname)
         for p in b:
@@ -80,7 +78,7 @@ class Judge:
                                expected="parameters: " + ", ".join(rule.carried), **at))
         return out
 
-    def _check_role(self: Monitor, ev: Any, rule: MessageRule, ctx: Context, role: str | None,
+    def _check_role(self, ev: Any, rule: MessageRule, ctx: Context, role: str | None,
                     found: list[Finding]) -> None:
         agent = ev.agent
         if agent is None or role is None:
@@ -94,7 +92,7 @@ class Judge:
                                  **where(ev, ctx.label, rule.qname, role)))
 
     # ---------------------------------------------------------------- send
-    def _send(self: Monitor, ev: Any, rule: MessageRule, b: Mapping[str, Any], found: list[Finding]) -> list[Finding]:
+    def _send(self, ev: Any, rule: MessageRule, b: Mapping[str, Any], found: list[Finding]) -> list[Finding]:
         ctx = self._get(ev.run, rule, b, ev, True)
         assert ctx is not None
         ctx.events += 1
@@ -212,7 +210,7 @@ class Judge:
         return found
 
     # ---------------------------------------------------------------- receive
-    def _receive(self: Monitor, ev: Any, rule: MessageRule, b: Mapping[str, Any],
+    def _receive(self, ev: Any, rule: MessageRule, b: Mapping[str, Any],
                  found: list[Finding]) -> list[Finding]:
         if self.delivery == "send":
             # Recipients learnt at send time. A receipt whose send is not in the log (a log
@@ -283,7 +281,7 @@ class Judge:
         return found
 
     # ---------------------------------------------------------------- reject, drop
-    def _reject(self: Monitor, ev: Any, rule: MessageRule, b: Mapping[str, Any],
+    def _reject(self, ev: Any, rule: MessageRule, b: Mapping[str, Any],
                 found: list[Finding]) -> list[Finding]:
         ctx = self._get(ev.run, rule, b, ev, False)
         label = ctx.label if ctx is not None else None

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..bspl.compose import FlatProtocol
-from ..traces.event import Event
+from ..traces.event import Event, EventKind
 from .monitor import Context, Enabled, Monitor
 
 ValueMaker = Callable[[str, int, random.Random], Any]
@@ -50,7 +50,7 @@ class Simulator:
         self.serial = 0
         self.inflight: list[Event] = []  # receive events still to happen (receive mode)
 
-    def _event(self, kind: str, e: Enabled, bindings: dict[str, Any], recipients: tuple[str, ...],
+    def _event(self, kind: EventKind, e: Enabled, bindings: dict[str, Any], recipients: tuple[str, ...],
                agent: str) -> Event:
         self.line += 1
         return Event(kind=kind, message=e.message, sender=e.role, recipients=recipients,

@@ -6,16 +6,17 @@ line ends up in exactly one of `event_lines`, `irrelevant` or `bad_lines`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Union
+from typing import Any
 
 import orjson
 
 from .event import BadRecord, Event, ReadStats
 
 #: `lookup("Protocol/message") -> (sender role, recipient roles)` or None when unknown.
-Schema = Callable[[str], Union[tuple[str, tuple[str, ...]], None]]
-Item = Union[Event, BadRecord]
+Schema = Callable[[str], tuple[str, tuple[str, ...]] | None]
+Item = Event | BadRecord
 
 #: Longest line a reader holds in memory; longer lines are reported bad, not read.
 MAX_LINE = 16 * 1024 * 1024

@@ -7,7 +7,8 @@ it, sender is None and the Monitor can only check information flow, not roles.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import orjson
 
@@ -45,7 +46,8 @@ def _convert(obj: dict[str, Any], path: str, line: int, schema: Schema | None) -
             out.append(BadRecord(path, line, f"{where} is not an object", show(repr(m))))
             continue
         name, payload = m.get("schema"), m.get("payload")
-        meta = m.get("meta") if isinstance(m.get("meta"), dict) else {}
+        meta_field = m.get("meta")
+        meta = meta_field if isinstance(meta_field, dict) else {}
         if not isinstance(name, str) or not name:
             out.append(BadRecord(path, line, f"{where}: missing 'schema'", show(repr(m))))
             continue

@@ -21,9 +21,10 @@ from __future__ import annotations
 import ast
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
@@ -86,7 +87,7 @@ def _ts(text: str) -> float | None:
     m = _TS.match(text)
     if not m:
         return None
-    t = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    t = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp()
     return t + (int(m.group(2)) / 1000 if m.group(2) else 0.0)
 
 
@@ -153,7 +154,8 @@ def extract_reply(raw: str) -> tuple[Any, str | None]:
     return None, f"reply is not valid JSON: {first_err}"
 
 
-def check_choice(parsed: Any, options: list[dict[str, Any]] | None) -> tuple[Any, Any, str | None, dict | None]:
+def check_choice(parsed: Any, options: list[dict[str, Any]] | None
+                 ) -> tuple[Any, Any, str | None, dict[str, Any] | None]:
     """-> (choice, params, error, chosen option) for a parsed reply."""
     if not isinstance(parsed, dict):
         return None, None, f"reply is not a JSON object (got {type(parsed).__name__})", None
@@ -184,7 +186,7 @@ class _AhoyReader:
         self.path, self.schema, self.stats = path, schema, stats
         self.roles: dict[str, str] = {}      # protocol -> role the LLM agent plays
         self.agent: str | None = None        # agent name Ahoy prints ("Adapter: Buyer")
-        self.seen: Counter = Counter()       # history entries already turned into receives
+        self.seen: Counter[tuple[Any, ...]] = Counter()       # history entries already turned into receives
         self.block: str | None = None
         self.phase = ""
         self.body: list[tuple[int, str]] = []
@@ -359,7 +361,7 @@ class _AhoyReader:
                                     "to": tuple(r.strip() for r in m.group(4).split(",")), "b": {}})
                 elif entries and (pm := _HIST_PARAM.match(t)):
                     entries[-1]["b"][pm.group(1)] = display_value(pm.group(2))
-        in_block: Counter = Counter()
+        in_block: Counter[tuple[Any, ...]] = Counter()
         for e in entries:
             protocol, message = self._history_protocol(e["name"], e["to"])
             if e["from"] == self._role_of(protocol) or e["from"] == self.agent:

@@ -19,14 +19,15 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import orjson
 
 from ._common import Item, Schema, account, lookup_roles, show
 from ._pyrepr import ReprError
 from .ahoy import _ts, check_choice, display_value, extract_reply, parse_send
-from .event import BadRecord, Event, ReadStats
+from .event import BadRecord, Event, EventKind, ReadStats
 
 MAX_DOC = 64 * 1024 * 1024
 _ERR_LINE = re.compile(r"line (\d+)")
@@ -57,7 +58,7 @@ class _Lines:
         return self.line
 
 
-def _analysis(doc: dict, path: str, text: str, schema: Schema | None) -> Iterator[Item]:
+def _analysis(doc: dict[str, Any], path: str, text: str, schema: Schema | None) -> Iterator[Item]:
     where = _Lines(text)
     for i, pm in enumerate(doc["protocol_messages"]):
         line = where.next('"raw_line"')
@@ -77,18 +78,18 @@ def _analysis(doc: dict, path: str, text: str, schema: Schema | None) -> Iterato
                     bindings=bindings, source=path, line=line, ts=_ts(raw))
 
 
-def _extracted(doc: dict, path: str, text: str, schema: Schema | None) -> Iterator[Item]:
+def _extracted(doc: dict[str, Any], path: str, text: str, schema: Schema | None) -> Iterator[Item]:
     rules = (doc.get("metrics") or {}).get("completion_rules") or {}
     roles = dict(k.split(":", 1) for k in rules if isinstance(k, str) and ":" in k)  # protocol -> role
     agent = "ahoy"
-    seen: Counter = Counter()
+    seen: Counter[tuple[Any, ...]] = Counter()
     where = _Lines(text)
     for i, ev in enumerate(doc["decision_events"]):
         line = where.next('"decision_number"')
         if not isinstance(ev, dict):
             yield BadRecord(path, line, f"decision_events[{i}] is not an object", show(repr(ev)))
             continue
-        in_block: Counter = Counter()
+        in_block: Counter[tuple[Any, ...]] = Counter()
         for h in ev.get("message_history") or []:
             if not isinstance(h, dict) or not isinstance(h.get("type"), str):
                 yield BadRecord(path, line, f"decision_events[{i}]: history entry without 'type'",
@@ -104,8 +105,8 @@ def _extracted(doc: dict, path: str, text: str, schema: Schema | None) -> Iterat
             if in_block[key] <= seen[key]:
                 continue
             seen[key] = in_block[key]
-            mine = roles.get(p)
-            kind = "send" if h.get("sender") == mine else "receive" if mine in to else None
+            mine = roles.get(p) if isinstance(p, str) else None
+            kind: EventKind | None = "send" if h.get("sender") == mine else "receive" if mine in to else None
             if kind is None:
                 continue  # between two other roles: not this agent's view
             if not to:

@@ -7,7 +7,8 @@ renamed, and the Ahoy corpus mixes logs with summaries in one folder.
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import orjson
 
@@ -30,7 +31,7 @@ PROBE_LINES = 50
 _AHOY_TEXT = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[ ,]")
 
 
-def _classify_object(d: dict) -> str:
+def _classify_object(d: dict[str, Any]) -> str:
     if "datagram" in d:
         return "adapter"
     if "kind" in d:

@@ -10,10 +10,11 @@ does not grow with the log); an id not in the cache is a BadRecord.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ._common import Item, Schema, read_jsonl, show, split_message
-from .event import BadRecord, Event, ReadStats
+from .event import BadRecord, Event, EventKind, ReadStats
 
 IRRELEVANT_TYPES = ("capability", "llm_call")
 MESSAGE_TYPES = ("envelope", "deliver", "reject", "drop")
@@ -73,27 +74,31 @@ class _Reader:
             return self.bad(line, "field 'payload' must be an object", obj)
         frm = _party(rec["from"])
         to_raw = rec.get("to") or []
-        to = [_party(p) for p in to_raw] if isinstance(to_raw, list) else [None]
-        if frm is None or any(p is None for p in to):
+        parties = [_party(p) for p in to_raw] if isinstance(to_raw, list) else [None]
+        to = [p for p in parties if p is not None]
+        if frm is None or len(to) != len(parties):
             return self.bad(line, "'from'/'to' must be {agent, role} objects", obj)
         protocol, message = split_message(rec["message"], rec.get("protocol"))
         if typ == "envelope":
             self.sent[eid] = {k: rec.get(k) for k in ("message", "protocol", "from", "to", "payload", "run")}
             if len(self.sent) > CACHE_SIZE:
                 self.sent.popitem(last=False)
-        common = dict(message=message, protocol=protocol, sender=frm[1], bindings=rec["payload"],
+        common: dict[str, Any] = dict(message=message, protocol=protocol, sender=frm[1], bindings=rec["payload"],
                       source=self.path, line=line, ts=float(ts) if ts is not None else None,
                       run=rec.get("run"), id=eid)
-        recipients = tuple(r for _, r in to if r is not None)  # type: ignore[misc]
+        recipients = tuple(r for _, r in to if r is not None)
         if typ == "envelope":
             return [Event(kind="send", recipients=recipients, agent=frm[0], **common)]
         if typ == "deliver":
             # One receive per addressee: what each of them knows grows separately.
-            return [Event(kind="receive", recipients=(role,) if role else (), agent=agent, **common)
-                    for agent, role in to] or self.bad(line, "deliver with no 'to'", obj)  # type: ignore[misc]
-        policy = obj.get("policy") if isinstance(obj.get("policy"), dict) else {}
-        reason = obj.get("reason") or policy.get("rule") or obj.get("fault") or typ
-        return [Event(kind=typ, recipients=recipients, agent=frm[0], reason=str(reason), **common)]
+            receives: list[Item] = [Event(kind="receive", recipients=(role,) if role else (), agent=agent, **common)
+                                    for agent, role in to]
+            return receives or self.bad(line, "deliver with no 'to'", obj)
+        policy = obj.get("policy")
+        rule = policy.get("rule") if isinstance(policy, dict) else None
+        reason = obj.get("reason") or rule or obj.get("fault") or typ
+        kind: EventKind = "reject" if typ == "reject" else "drop"
+        return [Event(kind=kind, recipients=recipients, agent=frm[0], reason=str(reason), **common)]
 
 
 def read_envelope(path: str, schema: Schema | None = None,

@@ -5,7 +5,8 @@ field of the wrong type makes the line a BadRecord rather than a guess.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ._common import Item, Schema, read_jsonl, show, split_message
 from .event import EVENT_KINDS, BadRecord, Event, ReadStats

@@ -16,7 +16,8 @@ reader), line for line, and the same accounting, but cheaper per line:
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Iterator, Literal
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -61,7 +62,7 @@ class NativeEvent(Event, frozen=False, forbid_unknown_fields=True, gc=False):  #
     seq: _Int | None = None
     decision: None = None  # message events carry none (a decision takes the reader's path)
 
-    @property  # type: ignore[misc, override]
+    @property  # type: ignore[misc]
     def protocol(self) -> str | None:
         """The line's `protocol` field, else the qualifier of `message`, as `read_native`
         gives it. Derived on use rather than at decode time (the single-protocol audit

@@ -23,7 +23,7 @@ def test_one_send_per_datagram_entry(corpus: Path, name: str) -> None:
 
 
 def test_matches_normalized_trace(corpus: Path) -> None:
-    golden = [json.loads(l) for l in (corpus / "bspl-adapter/trace.normalized.jsonl").read_text().splitlines()]
+    golden = [json.loads(row) for row in (corpus / "bspl-adapter/trace.normalized.jsonl").read_text().splitlines()]
     ev = list(read(str(corpus / "bspl-adapter/wire.jsonl"), format="adapter", schema=purchase_schema))
     got = [(e.ts, e.run, e.message, e.sender, list(e.recipients), e.agent, e.bindings) for e in ev]
     want = [(g["t"], g["system"], g["message"], g["from_role"], g["to_roles"], g["from_agent"], g["payload"])

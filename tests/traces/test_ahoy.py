@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.traces import TRACES, corpus_dir, line_count
 from protoverify.traces import BadRecord, Event, ReadStats, read, read_ahoy
+from tests.helpers.traces import TRACES, corpus_dir, line_count
 
 SEND = re.compile(r"Sending message:")
 PROMPT = re.compile(r" - USER PROMPT FOR MESSAGE CHOICE$", re.M)
@@ -63,7 +63,7 @@ def test_real_log_accounts_for_every_line(path: Path) -> None:
     ev = [i for i in items if isinstance(i, Event)]
     sends = [e for e in ev if e.kind == "send"]
     assert len(sends) == len(SEND.findall(text))
-    assert [e.line for e in sends] == [n for n, l in enumerate(text.splitlines(), 1) if SEND.search(l)]
+    assert [e.line for e in sends] == [n for n, row in enumerate(text.splitlines(), 1) if SEND.search(row)]
     assert all(e.message.count("/") == 1 and e.sender for e in sends)
     decisions = [e for e in ev if e.kind == "decision"]
     # one decision per prompt; a reply whose prompt was cut off is one more
@@ -78,7 +78,8 @@ def test_largest_log_details(corpus: Path) -> None:
     dec = [e.decision for e in ev if e.kind == "decision"]
     assert len(dec) == 15 and sum(d["error"] == "no LLM response in log" for d in dec) == 1
     assert [e.message for e in ev if e.kind == "send"].count("Logistics/RequestLabel") == 11
-    assert {(e.sender, e.agent) for e in ev if e.message and e.message.startswith("Logistics/")} == {("Merchant", "Merchant")}
+    logistics = {(e.sender, e.agent) for e in ev if e.message and e.message.startswith("Logistics/")}
+    assert logistics == {("Merchant", "Merchant")}
     assert len([e for e in ev if e.kind == "receive"]) == 2  # two quotes, shown in 2 history blocks
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.traces import TRACES
 from protoverify.traces import FormatError, detect_format
+from tests.helpers.traces import TRACES
 
 
 @pytest.mark.parametrize("name,fmt", [("native_good.jsonl", "native"), ("native_bad.jsonl", "native"),

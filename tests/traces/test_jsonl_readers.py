@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.helpers.traces import TRACES, line_count
 from protoverify.traces import BadRecord, Event, ReadStats, read, read_adapter, read_envelope, read_native
+from tests.helpers.traces import TRACES, line_count
 
 
 def _read(reader, path: Path, **kw) -> tuple[list[Event], list[BadRecord], ReadStats]:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from hypothesis import given, settings
 
-from tests.helpers.traces import TRACES
 from protoverify.traces import BadRecord, Event, ReadStats, read_native
 from tests.helpers.faults import damage_ops, mutate
+from tests.helpers.traces import TRACES
 
 GOOD = (TRACES / "native_good.jsonl").read_bytes()
 

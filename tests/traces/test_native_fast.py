@@ -13,11 +13,10 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
 
+from protoverify.traces import BadRecord, ReadStats, _common, read_native
 from protoverify.traces import native_fast as fastnative
-from protoverify.traces import BadRecord, ReadStats, read_native
-from protoverify.traces import _common
 from tests.helpers.faults import damage_ops, mutate
 
 TRACES = Path(__file__).resolve().parents[2] / "traces"

@@ -67,12 +67,14 @@ class AdversarialAgent:
                 return None
             name = view.rng.choice(mine)
             m = view.protocol.message(name)
+            if m is None:  # not reached: the names are the protocol's own
+                return None
             return Send(name, self._payload(view, name), tuple((s.peer, r) for r in m.recipients),
                         conversation=view.conversation, misbehaviour="out-of-turn")
         if kind == "forged":
             others = [p.name for p in view.peers if p.name != s.peer] or [s.peer]
-            mine = [m for m in view.protocol.messages if m.sender == view.role]
-            m = view.rng.choice(mine)
+            own = [msg for msg in view.protocol.messages if msg.sender == view.role]
+            m = view.rng.choice(own)
             return Send(m.name, self._payload(view, m.name), tuple((s.peer, r) for r in m.recipients),
                         conversation=view.conversation, as_agent=view.rng.choice(others),
                         misbehaviour="forged")

@@ -56,8 +56,9 @@ class Envelope:
             raise EnvelopeError("schema", "field 'from' must be {agent, role}")
         if not isinstance(to_raw, list) or not to_raw:
             raise EnvelopeError("schema", "field 'to' must be a non-empty list of {agent, role}")
-        to = tuple(_party(p) for p in to_raw)
-        if any(p is None for p in to):
+        parties = [_party(p) for p in to_raw]
+        to = tuple(p for p in parties if p is not None)
+        if len(to) != len(parties):
             raise EnvelopeError("schema", "field 'to' must be a non-empty list of {agent, role}")
         payload = obj.get("payload")
         if not isinstance(payload, Mapping):
@@ -70,7 +71,7 @@ class Envelope:
             raise EnvelopeError("schema", "field 'reply_by' must be a number")
         return cls(id=obj["id"], protocol=obj["protocol"], message=obj["message"], sender=frm,
                    to=to, payload=dict(payload), in_reply_to=obj.get("in_reply_to"),
-                   reply_by=rb, conversation=obj.get("conversation"))  # type: ignore[arg-type]
+                   reply_by=rb, conversation=obj.get("conversation"))
 
     def wire(self) -> dict[str, Any]:
         """The JSON object an agent would send (before the gateway stamps it)."""

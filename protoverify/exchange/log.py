@@ -18,7 +18,7 @@ from .envelope import Envelope
 class LogWriter:
     """Append-only JSONL writer that knows the line number of every record."""
 
-    def __init__(self, path: str | os.PathLike | None, buffer: int = 1 << 16) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None, buffer: int = 1 << 16) -> None:
         self.path = os.fspath(path) if path is not None else None
         self.f: IO[bytes] | None = open(self.path, "wb", buffering=buffer) if self.path else None
         self.line = 0

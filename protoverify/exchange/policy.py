@@ -324,7 +324,7 @@ def _order(v: Any) -> tuple[int, Any]:
     return (1, str(v))
 
 
-def _remember(d: OrderedDict, k: Any, cap: int) -> None:
+def _remember(d: OrderedDict[Any, None], k: Any, cap: int) -> None:
     d[k] = None
     if len(d) > cap:
         d.popitem(last=False)

@@ -200,7 +200,8 @@ class _Run:
         key = self._key(env)
         if key is None:
             return
-        if env.message in self.starters and key not in self.enacts and env.conversation in self.convs:
+        starter = self.flat.message(env.message) if env.message in self.starters else None
+        if starter is not None and key not in self.enacts and env.conversation in self.convs:
             conv = self.convs[env.conversation]
             peer = env.to[0][0]
             # one agent per role: the caller, the invited agent, and for any further role
@@ -212,10 +213,10 @@ class _Run:
             for r in self.flat.roles:
                 if r not in parties and free:
                     parties[r] = free.pop(self.rng.randrange(len(free)))
-            e = _Enact(conv.id, key, {k: env.payload[k] for k in self.flat.message(env.message).keys},  # type: ignore[union-attr]
-                       env.sender[0], peer, {a: r for r, a in parties.items()}, parties)
-            self.enacts[key] = e
-            conv.enacts.append(e)
+            new = _Enact(conv.id, key, {k: env.payload[k] for k in starter.keys},
+                         env.sender[0], peer, {a: r for r, a in parties.items()}, parties)
+            self.enacts[key] = new
+            conv.enacts.append(new)
         e = self.enacts.get(key)
         agent = env.sender[0]
         if e is not None and agent in e.roles and agent not in self.stopped and agent in self.agents:
@@ -363,7 +364,7 @@ class _Run:
         return s
 
 
-def _flat(spec: Specification | FlatProtocol | str | os.PathLike, protocol: str | None) -> FlatProtocol:
+def _flat(spec: Specification | FlatProtocol | str | os.PathLike[str], protocol: str | None) -> FlatProtocol:
     if isinstance(spec, FlatProtocol):
         return spec
     loaded = spec if isinstance(spec, Specification) else load(Path(spec))
@@ -377,8 +378,8 @@ def _flat(spec: Specification | FlatProtocol | str | os.PathLike, protocol: str 
     return flatten(loaded, protocol)
 
 
-def run(spec: Specification | FlatProtocol | str | os.PathLike, agents: int = 12, policy: str = "high",
-        duration: float = 3600.0, seed: int = 0, out: str | os.PathLike | None = None, clock: str = "sim",
+def run(spec: Specification | FlatProtocol | str | os.PathLike[str], agents: int = 12, policy: str = "high",
+        duration: float = 3600.0, seed: int = 0, out: str | os.PathLike[str] | None = None, clock: str = "sim",
         faults: str | Mapping[str, Any] | FaultConfig | None = None, gateways: int = 1,
         protocol: str | None = None, adversarial: int = 0, adversarial_rate: float = 0.3,
         agent_kind: str = "scripted", interval: float = 600.0, limits: Limits | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -27,11 +27,13 @@ from .result import AuditInputError, AuditResult
 Progress = Callable[[str, int], None]
 
 
-def _load_spec(spec: Specification | FlatProtocol | str | os.PathLike) -> Specification | FlatProtocol:
+def _load_spec(spec: Specification | FlatProtocol | str | os.PathLike[str]) -> Specification | FlatProtocol:
     if isinstance(spec, (Specification, FlatProtocol)):
         return spec
+    # a str holding '{' is the spec's text itself (as `load` takes it); anything else is a path
+    source = spec if isinstance(spec, Path) or (isinstance(spec, str) and "{" in spec) else Path(spec)
     try:
-        return load(Path(spec) if not isinstance(spec, Path) and "{" not in str(spec) else spec)
+        return load(source)
     except OSError as e:
         raise AuditInputError(f"cannot read spec {spec}: {e.strerror or e}") from None
     except Exception as e:  # BSPLError and syntax errors
@@ -100,7 +102,7 @@ def _has_receipts(path: str, fmt: str) -> bool:
 
 
 @contextmanager
-def _rare_gc(gen0: int = 100_000):
+def _rare_gc(gen0: int = 100_000) -> Iterator[None]:
     """Collect the youngest generation every `gen0` allocations (CPython: 700) while
     auditing, and restore the thresholds after.
 
@@ -197,8 +199,8 @@ def _bad_record(bad: BadRecord) -> Finding:
                    expected=None if code == "REC001" else "every required field (docs/formats.md)")
 
 
-def audit(spec: Specification | FlatProtocol | str | os.PathLike,
-          sources: str | os.PathLike | Sequence[str | os.PathLike | Iterable[Event | BadRecord]],
+def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
+          sources: str | os.PathLike[str] | Sequence[str | os.PathLike[str] | Iterable[Event | BadRecord]],
           protocol: str | None = None, format: str | None = None,
           checker: Mapping[str, Any] | str | None = None, delivery: str | None = None,
           record_enactments: bool = False, keep_closed: int = 10000,
@@ -225,12 +227,12 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike,
             if not os.path.isfile(path):
                 raise AuditInputError(f"no such log file: {path}")
             try:
-                fmt = format or detect_format(path)
+                detected = format or detect_format(path)
             except FormatError as e:
                 raise AuditInputError(f"{path}: {e}") from None
             except OSError as e:
                 raise AuditInputError(f"cannot read {path}: {e.strerror or e}") from None
-            plan.append((path, fmt, None))
+            plan.append((path, detected, None))
         else:
             plan.append(("<events>", None, src))
     if delivery is None:

@@ -76,8 +76,8 @@ class _Progress:
 def audit(logs: tuple[str, ...], spec: str, protocol: str | None, format_in: str, fmt: str,
           output: str | None, fail_on: str, delivery: str, checker: str | None) -> None:
     """Audit the recorded enactments in LOGS against the protocol in --spec."""
-    from ..auditor.driver import AuditInputError
     from ..auditor.driver import audit as run_audit
+    from ..auditor.result import AuditInputError
     from ..report import render
 
     try:

@@ -23,14 +23,15 @@ oracle:
 demo: install
 	$(BIN)/protoverify check specs/purchase.bspl; test $$? -le 1
 
-test: install oracle
+# Lint first (ruff, mypy --strict): CI runs only `make test`, so style and types gate it too.
+test: install oracle lint
 	@PROTOVERIFY_REQUIRE_ALL=$${CI:+1} $(BIN)/python -m pytest -q -n 2; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 test-slow: install oracle
 	$(BIN)/python -m pytest -q -m "slow or not slow" --run-slow
 
-# Style and types (configured in pyproject.toml); not part of `make test`.
+# Style and types (configured in pyproject.toml); `make test` runs it before pytest.
 lint: install
 	@rc=0; $(BIN)/ruff check protoverify tests bench || rc=1; $(BIN)/mypy protoverify || rc=1; exit $$rc
 

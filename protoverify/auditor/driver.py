@@ -20,7 +20,7 @@ import orjson
 
 from ..bspl import FlatProtocol, Specification, flatten, load
 from ..findings import CODES, Finding, Severity, finding
-from ..monitor.monitor import EnactmentStatus, Monitor
+from ..monitor.monitor import Delivery, EnactmentStatus, Monitor
 from ..traces.event import BadRecord, Event, ReadStats
 from .result import AuditInputError, AuditResult
 
@@ -122,7 +122,7 @@ def _rare_gc(gen0: int = 100_000) -> Iterator[None]:
 class _Router:
     """Routes events to one Monitor per protocol (one, unless the spec has several and none is named)."""
 
-    def __init__(self, spec: Specification | FlatProtocol, protocol: str | None, delivery: str,
+    def __init__(self, spec: Specification | FlatProtocol, protocol: str | None, delivery: Delivery,
                  on_status: Callable[[EnactmentStatus], None], keep_closed: int) -> None:
         self.delivery = delivery
         self.on_status = on_status
@@ -145,7 +145,7 @@ class _Router:
     def monitor(self, name: str) -> Monitor:
         m = self.monitors.get(name)
         if m is None:
-            m = self.monitors[name] = Monitor(self.flat[name], delivery=self.delivery,  # type: ignore[arg-type]
+            m = self.monitors[name] = Monitor(self.flat[name], delivery=self.delivery,
                                               keep_closed=self.keep_closed, on_status=self.on_status)
         return m
 
@@ -239,6 +239,7 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
         delivery = "receive" if any(fmt and _has_receipts(p, fmt) for p, fmt, _ in plan) else "send"
     if delivery not in ("send", "receive"):
         raise AuditInputError(f"delivery must be 'send' or 'receive', not {delivery!r}")
+    mode: Delivery = "receive" if delivery == "receive" else "send"
 
     result = AuditResult(delivery=delivery)
     statuses = result.statuses
@@ -252,7 +253,7 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
             result.incomplete += 1
             statuses.append(st)
 
-    router = _Router(loaded, protocol, delivery, on_status, keep_closed)
+    router = _Router(loaded, protocol, mode, on_status, keep_closed)
     result.protocols = list(router.flat)
     disabled = frozenset(prof.get("disable", ()))
     severity = {code: Severity(level) for code, level in prof.get("severity", {}).items()}
@@ -280,13 +281,13 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
                     items = read(path, format=fmt, schema=router.schema, stats=stats)
                 except (FormatError, ValueError) as e:
                     raise AuditInputError(f"{path}: {e}") from None
-            route = router.route if router.default is None else None
+            route = router.route  # used only when there is no single monitor
             single = router.monitor(router.default) if router.default is not None else None
             try:
                 for it in items:
                     if type(it) is not BadRecord:
                         events += 1
-                        mon = single if single is not None else route(it)  # type: ignore[misc]
+                        mon = single if single is not None else route(it)
                         if mon is None:
                             emit([finding("REC003", f"message {it.message!r} is in none of the protocols "
                                           f"{', '.join(router.flat)}", source=it.source, line=it.line,

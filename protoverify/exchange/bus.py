@@ -20,12 +20,14 @@ Handler = Callable[[str, Any], None]
 
 
 class Transport(Protocol):
-    """What the exchange needs from a message transport. A transport that delivers
+    """What the exchange needs from a message transport. `via` names the gateway that
+    subscribes or publishes (a federated transport uses that gateway's server; by default
+    the gateway the subject names). A transport that delivers
     asynchronously also has `drain()`: run the handlers of everything published so far
     (the scheduler calls it after every event); `InProcTransport` delivers in `publish`."""
 
-    def subscribe(self, subject: str, handler: Handler) -> None: ...
-    def publish(self, subject: str, msg: Any) -> int: ...
+    def subscribe(self, subject: str, handler: Handler, via: str | None = None) -> None: ...
+    def publish(self, subject: str, msg: Any, via: str | None = None) -> int: ...
     def close(self) -> None: ...
 
 
@@ -39,13 +41,13 @@ class InProcTransport:
         self.patterns: list[tuple[tuple[str, ...], Handler]] = []
         self.published = 0
 
-    def subscribe(self, subject: str, handler: Handler) -> None:
+    def subscribe(self, subject: str, handler: Handler, via: str | None = None) -> None:
         if "*" in subject or ">" in subject:
             self.patterns.append((tuple(subject.split(".")), handler))
         else:
             self.exact.setdefault(subject, []).append(handler)
 
-    def publish(self, subject: str, msg: Any) -> int:
+    def publish(self, subject: str, msg: Any, via: str | None = None) -> int:
         """Hand `msg` to every subscriber of `subject`; return how many got it."""
         self.published += 1
         n = 0

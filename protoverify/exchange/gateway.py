@@ -43,7 +43,7 @@ class Gateway:
         self.token = safe(name)
         fed.transport.subscribe(f"link.{self.token}", self._from_link)
         fed.transport.subscribe(f"receipt.{self.token}", self._receipt)
-        fed.transport.subscribe("bcast.capability", self._capability)
+        fed.transport.subscribe("bcast.capability", self._capability, via=self.token)
         self.receipts = 0
 
     def attach(self, agent: str) -> None:
@@ -159,7 +159,8 @@ class Federation:
 
     def advertise(self, agent: str, capabilities: frozenset[str]) -> None:
         """Broadcast an agent's capabilities to every gateway (the control plane)."""
-        self.messages += self.transport.publish("bcast.capability", (agent, frozenset(capabilities)))
+        self.messages += self.transport.publish("bcast.capability", (agent, frozenset(capabilities)),
+                                                via=self.home[agent].token)
         if self.drain is not None:
             self.drain()
 
@@ -220,7 +221,7 @@ class Federation:
         if target is origin:
             self.transport.publish(self.inbox[env.to[0][0]], msg)
         else:
-            self.transport.publish(f"link.{target.token}", msg)
+            self.transport.publish(f"link.{target.token}", msg, via=origin.token)
 
     def _to_agent(self, subject: str, msg: tuple[Envelope, str | None]) -> None:
         """The addressee's gateway delivers (or the addressee has crashed: drop)."""
@@ -258,7 +259,7 @@ class Federation:
             if origin is not gw:
                 self.messages += 1
                 self.crossings += 1
-            self.transport.publish(f"receipt.{origin.token}", (env, agent, role))
+            self.transport.publish(f"receipt.{origin.token}", (env, agent, role), via=gw.token)
         elif rank == 1 and origin is not gw:  # the link acknowledges the delivery to the sender's gateway
             self.messages += 1
             self.crossings += 1

@@ -249,13 +249,15 @@ class RecordingTransport:
         from protoverify.exchange.bus import InProcTransport
         self.inner = InProcTransport()
         self.subjects: list[str] = []
+        self.vias: list[str | None] = []
         self.closed = False
 
-    def subscribe(self, subject, handler):
+    def subscribe(self, subject, handler, via=None):
         self.inner.subscribe(subject, handler)
 
-    def publish(self, subject, msg):
+    def publish(self, subject, msg, via=None):
         self.subjects.append(subject)
+        self.vias.append(via)
         return self.inner.publish(subject, msg)
 
     def close(self):
@@ -275,3 +277,9 @@ def test_run_over_another_transport(tmp_path):
     assert links > 0 and s.link_crossings == 2 * links
     assert sum(x.startswith("receipt.") for x in t.subjects) == s.receipts == s.delivered
     assert sum(x.startswith("inbox.") for x in t.subjects) == s.delivered
+    # a link is published by the sender's gateway (a federated transport uses its server), a receipt by
+    # the addressee's: every publish names a gateway but inboxes (which name theirs in the subject)
+    for subject, via in zip(t.subjects, t.vias, strict=True):
+        assert (via is None) == subject.startswith("inbox.")
+        if subject.startswith("link."):
+            assert via in ("gw1", "gw2") and via != subject.split(".")[1]

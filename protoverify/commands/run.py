@@ -1,4 +1,4 @@
-"""`protoverify run SPEC`: agents negotiate through the reference exchange; logs land in --out.
+"""`protoverify run --spec SPEC`: agents negotiate through the reference exchange; logs land in --out.
 
 A plain click command (the CLI group registers it); `main` runs it alone, for tests.
 """
@@ -7,16 +7,25 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
-from collections.abc import Sequence
-from typing import IO
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 import click
 import orjson
 
+if TYPE_CHECKING:
+    from ..exchange.bus import Transport
+
 RUN_EXIT_CODES = """\b
 Exit codes:
-  0  the run finished; its logs and summary.json are in --out
-  2  usage or input error (unreadable spec, bad option or fault list)"""
+  0    the run finished; its logs and summary.json are in --out
+  2    usage or input error (unreadable spec, bad option or fault list)
+  3    NATS failed: no server at --nats-url, nats-server missing or not
+       starting, servers not federated, or messages lost in transit
+  130  interrupted (Ctrl-C); servers the run started are stopped"""
+EXIT_NATS = 3
+EXIT_INTERRUPTED = 130
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -31,7 +40,9 @@ def parse_duration(text: str) -> float:
 
 
 @click.command("run", epilog=RUN_EXIT_CODES)
-@click.argument("spec", type=click.Path(dir_okay=False))
+@click.argument("spec_arg", metavar="[SPEC]", required=False, type=click.Path(dir_okay=False))
+@click.option("--spec", "spec_opt", default=None, type=click.Path(dir_okay=False),
+              help="The BSPL spec to enact (or give it as the argument SPEC).")
 @click.option("--protocol", default=None, help="Protocol of SPEC to enact (default: the only one).")
 @click.option("--agents", default=12, show_default=True, type=click.IntRange(2, 10000),
               help="Number of personal agents (each requests and bids).")
@@ -57,36 +68,50 @@ def parse_duration(text: str) -> float:
 @click.option("--biased", default=0, show_default=True, type=click.IntRange(0, None),
               help="How many honest agents call only their two favourite peers.")
 @click.option("--transport", default="inproc", show_default=True, type=click.Choice(["inproc", "nats"]),
-              help="The bus between gateways: in process, or through a NATS server.")
-@click.option("--nats-url", default="nats://127.0.0.1:4222", show_default=True,
-              help="NATS server for --transport nats.")
+              help="The bus between gateways: in process, or through NATS servers (without "
+              "--nats-url the run starts one local nats-server per gateway, federated).")
+@click.option("--nats-url", "nats_urls", multiple=True, metavar="URL",
+              help="A running NATS server (repeat: one per gateway, federated; one URL serves all "
+              "gateways). Implies --transport nats.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json instead of one line.")
-def run(spec: str, protocol: str | None, agents: int, policy: str, duration: str, seed: int, out: str,
-        clock: str, faults: str, gateways: int, adversarial: int, adversarial_rate: float, agent_kind: str,
-        biased: int, transport: str, nats_url: str, as_json: bool) -> None:
+def run(spec_arg: str | None, spec_opt: str | None, protocol: str | None, agents: int, policy: str,
+        duration: str, seed: int, out: str, clock: str, faults: str, gateways: int, adversarial: int,
+        adversarial_rate: float, agent_kind: str,
+        biased: int, transport: str, nats_urls: tuple[str, ...], as_json: bool) -> None:
     """Run agents enacting the protocol in SPEC through the reference exchange."""
     from ..bspl import BSPLError
+    from ..exchange.nats import NatsUnavailable
     from ..exchange.run import run as run_exchange
 
+    if (spec_arg is None) == (spec_opt is None):
+        raise click.UsageError("give the spec once: --spec FILE (or the argument SPEC)")
+    spec = spec_opt or spec_arg or ""
     seconds = parse_duration(duration)
     if adversarial > agents:
         raise click.BadParameter(f"{adversarial} adversarial agents but only {agents} agents",
                                  param_hint="--adversarial")
-    bus = None
-    if transport == "nats":
-        from ..exchange.nats import NatsTransport, NatsUnavailable
-        try:
-            bus = NatsTransport(nats_url)
-        except NatsUnavailable as e:
-            raise click.ClickException(str(e)) from None
+    if nats_urls:
+        transport = "nats"
+        if len(nats_urls) not in (1, gateways):
+            raise click.BadParameter(f"{len(nats_urls)} URLs for {gateways} gateway(s): give one per gateway "
+                                     "(or one for all)", param_hint="--nats-url")
     try:
-        s = run_exchange(spec, agents=agents, policy=policy, duration=seconds, seed=seed, out=out, clock=clock,
-                         faults=faults or None, gateways=gateways, protocol=protocol, adversarial=adversarial,
-                         adversarial_rate=adversarial_rate, agent_kind=agent_kind, biased=biased,
-                         transport=bus)
+        with contextlib.ExitStack() as stack:
+            bus = _nats(stack, list(nats_urls), gateways, out) if transport == "nats" else None
+            with _progress(seconds) as tick:
+                s = run_exchange(spec, agents=agents, policy=policy, duration=seconds, seed=seed, out=out,
+                                 clock=clock, faults=faults or None, gateways=gateways, protocol=protocol,
+                                 adversarial=adversarial, adversarial_rate=adversarial_rate,
+                                 agent_kind=agent_kind, biased=biased, transport=bus, progress=tick)
+    except NatsUnavailable as e:
+        click.echo(f"Error: {e}", err=True)
+        raise SystemExit(EXIT_NATS) from None
+    except KeyboardInterrupt:
+        click.echo("Interrupted; the run's servers are stopped.", err=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
     except OSError as e:
         raise click.ClickException(f"cannot read {spec}: {e.strerror or e}") from None
-    except (BSPLError, ValueError, RuntimeError) as e:  # RuntimeError: NatsUnavailable mid-run
+    except (BSPLError, ValueError) as e:
         raise click.ClickException(str(e)) from None
     if as_json:
         click.echo(orjson.dumps(s.to_dict(), option=orjson.OPT_INDENT_2).decode())
@@ -98,6 +123,34 @@ def run(spec: str, protocol: str | None, agents: int, policy: str, duration: str
                f"enactments complete; log {s.log}")
 
 
+def _nats(stack: contextlib.ExitStack, urls: list[str], gateways: int, out: str) -> Transport:
+    """The NATS transport: over the servers at `urls`, else over local federated servers this
+    run starts (stopped when `stack` closes, whatever happens)."""
+    from ..exchange.nats import NatsTransport
+    from ..exchange.natsserver import LocalFederation
+
+    if not urls:
+        urls = stack.enter_context(LocalFederation(gateways, Path(out) / "nats")).urls
+    bus = NatsTransport(urls)
+    stack.callback(bus.close)  # idempotent: the run closes it too when it ends
+    return bus
+
+
+@contextlib.contextmanager
+def _progress(seconds: float) -> Iterator[Callable[[float], None] | None]:
+    """A rich progress bar over the run's clock on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("run"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f} s"),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("run", total=seconds)
+        yield lambda now: bar.update(task, completed=min(now, seconds))
+
+
 def main(args: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
     """Run the `run` command alone with `args`; return its exit code."""
     with contextlib.redirect_stdout(stdout or sys.stdout), contextlib.redirect_stderr(stderr or sys.stderr):
@@ -105,6 +158,8 @@ def main(args: Sequence[str] | None = None, stdout: IO[str] | None = None, stder
             run.main(args=list(args) if args is not None else None, prog_name="protoverify run",
                      standalone_mode=False)
             return 0
+        except SystemExit as e:  # the run's own exit codes (3, 130)
+            return e.code if isinstance(e.code, int) else 2
         except click.exceptions.Exit as e:
             return e.exit_code
         except click.ClickException as e:

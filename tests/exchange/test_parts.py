@@ -283,3 +283,14 @@ def test_run_over_another_transport(tmp_path):
         assert (via is None) == subject.startswith("inbox.")
         if subject.startswith("link."):
             assert via in ("gw1", "gw2") and via != subject.split(".")[1]
+
+
+def test_run_command_takes_the_spec_once(tmp_path):
+    out, err = io.StringIO(), io.StringIO()
+    assert run_main(["--spec", str(CNET), "--agents", "3", "--duration", "10m", "--out", str(tmp_path), "--json"],
+                    out, err) == 0, err.getvalue()
+    assert json.loads(out.getvalue())["agents"] == 3
+    for args in ([], [str(CNET), "--spec", str(CNET)]):
+        err = io.StringIO()
+        assert run_main(args + ["--out", str(tmp_path)], io.StringIO(), err) == 2
+        assert "give the spec once" in err.getvalue()

@@ -85,8 +85,8 @@ def test_no_server_is_a_clear_error():
 def test_run_command_over_nats(nats_url, tmp_path):
     from protoverify.commands.run import main
     out, err = io.StringIO(), io.StringIO()
-    code = main(["--spec", str(CNET), "--agents", "4", "--duration", "20m", "--out", str(tmp_path), "--transport", "nats",
-                 "--nats-url", nats_url, "--json"], out, err)
+    code = main(["--spec", str(CNET), "--agents", "4", "--duration", "20m", "--out", str(tmp_path),
+                 "--transport", "nats", "--nats-url", nats_url, "--json"], out, err)
     assert code == 0, err.getvalue()
     assert json.loads(out.getvalue())["transport"] == "nats"
 

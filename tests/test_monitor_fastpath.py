@@ -1,6 +1,8 @@
 """The fast path changes nothing: `Monitor(fast_path=True)` and `Monitor(fast_path=False)`
 give the same findings (codes, lines, texts, expected texts) and the same enactment
-statuses on simulated logs, on logs damaged event by event, and on logs damaged byte
+statuses on simulated logs (sends and, with delivery="receive", receives; with and
+without the agents that play the roles, as the exchange's online Monitors see them),
+on logs damaged event by event, and on logs damaged byte
 by byte then read back (tests/helpers/faults.py), for protocols of one key and of
 several keys (sub-enactments, key chains, public inputs)."""
 from __future__ import annotations
@@ -46,6 +48,7 @@ PROTOCOLS = {
     "relay-live": _flat(RELAY_LIVE),
     "orders": _flat(ORDERS),
     "pack": _flat(PACK),
+    "contract-net": _flat((REPO / "specs" / "contract-net.bspl").read_text()),
 }
 
 
@@ -140,3 +143,49 @@ def test_one_key_set_protocols_use_the_plain_path():
     assert not Monitor(PROTOCOLS["ahoy-logistics"])._plain and not Monitor(PROTOCOLS["relay"])._plain
     assert Monitor(PROTOCOLS["purchase"]).index is None
     assert Monitor(PROTOCOLS["relay"]).index is not None
+
+
+def _with_agents(events: list[Event], agent_ops: list[tuple[int, int]]) -> list[Event]:
+    """Each event names its agent (one per role and enactment, as the exchange logs them);
+    `agent_ops` then give some events another enactment's or role's agent (ROL003 cases)."""
+    evs = []
+    for e in events:
+        role = e.sender if e.kind == "send" else (e.recipients[0] if e.recipients else e.sender)
+        run = "-".join(str(v) for v in sorted(e.bindings.items())[:1])
+        evs.append(_with(e, agent=f"{role}@{run}"))
+    for i, j in agent_ops:
+        if evs:
+            i %= len(evs)
+            evs[i] = _with(evs[i], agent=evs[j % len(evs)].agent)
+    return evs
+
+
+@settings(max_examples=80, deadline=None)
+@given(name=st.sampled_from(sorted(PROTOCOLS)), seed=st.integers(0, 2**16), n=st.integers(1, 6),
+       agent_ops=st.lists(st.tuples(st.integers(0, 500), st.integers(0, 500)), max_size=3),
+       ops=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 500), st.integers(0, 500)), max_size=4))
+def test_receive_fast_path_changes_nothing_with_agents(name, seed, n, agent_ops, ops):
+    """Receives of logs with agents (the receive fast path checks the receiving agent's role)."""
+    flat = PROTOCOLS[name]
+    events = _with_agents(_simulated(flat, seed, "receive", n), agent_ops)
+    fast, slow = _both(flat, events, "receive")
+    assert fast == slow, (name, [(f.code, f.line) for f in fast[0]], [(f.code, f.line) for f in slow[0]])
+    damaged = _damage(events, ops)
+    fast, slow = _both(flat, damaged, "receive")
+    assert fast == slow, (name, [(f.code, f.line) for f in fast[0]], [(f.code, f.line) for f in slow[0]])
+
+
+def test_conformant_receives_take_the_fast_path():
+    """On a plain protocol every receive of a clean simulated log is applied by `_receive_plain`."""
+    flat = PROTOCOLS["contract-net"]
+    events = _simulated(flat, 7, "receive", 5)
+    mon = Monitor(flat, delivery="receive")
+    taken = 0
+    for e in events:
+        rule = mon.rule(e.message)
+        if e.kind == "receive":
+            assert rule is not None and mon._receive_plain(e, rule), e
+            taken += 1
+        else:
+            assert mon.apply(e) == []
+    assert taken > 0 and mon.finish() == []

@@ -1,5 +1,6 @@
-"""The plain-send fast path: a conformant send of a protocol whose messages all carry
-the same key parameters (Purchase, the million-event benchmark), applied in the fewest
+"""The plain fast paths: a conformant send, and (delivery="receive") a conformant receive,
+of a protocol whose messages all carry the same key parameters (Purchase, Contract Net,
+the million-event benchmark, the exchange's online Monitors), applied in the fewest
 operations. `Monitor(fast_path=False)` turns it off; the results must not change
 (tests/test_monitor_fastpath.py replays simulated and damaged logs both ways)."""
 from __future__ import annotations
@@ -12,7 +13,7 @@ from .state import MonitorState
 
 
 class FastPath(MonitorState):
-    """Mixin of `Monitor`: `_send_plain`."""
+    """Mixin of `Monitor`: `_send_plain`, `_receive_plain`."""
 
     def _send_plain(self, ev: Any, rule: MessageRule) -> bool:
         """Apply a plainly conformant send and return True; else return False having
@@ -96,6 +97,83 @@ class FastPath(MonitorState):
             pending = {r: 1 for r in recipients}
             ctx.pending += len(pending)
         sent[rule.name] = Sent(b, line, ev.source, sender, pending, rule.outs)
+        if ctx.nout == len(self.pub_outs) and not ctx.pending:
+            self._maybe_close(ctx)
+        return True
+
+    def _receive_plain(self, ev: Any, rule: MessageRule) -> bool:
+        """Apply a plainly conformant receive (delivery="receive") and return True; else
+        return False having changed nothing.
+
+        The common case: every carried parameter present, one recipient role of the
+        message, its enactment open, the message sent with the same bindings and still
+        pending for that role, the receiving agent playing no other role. It is exactly
+        `_receive` when that raises no finding; everything else takes `_receive`. Only
+        where `_send_plain` applies (`Monitor._plain`: no binding index to update).
+        """
+        if self.delivery == "send":
+            return False
+        b = ev.bindings
+        if len(b) != rule.ncarried or not rule.carried_set <= b.keys():
+            return False
+        recips = ev.recipients
+        if recips:
+            if len(recips) != 1:
+                return False
+            role = recips[0]
+            if role not in rule.recip_set:
+                return False
+        elif len(rule.recipients) == 1:
+            role = rule.recipients[0]
+        else:
+            return False
+        try:
+            ctx = self.open.get((ev.run, rule.keys, rule.key_values(b)))
+        except TypeError:  # an unhashable key value
+            return False
+        if ctx is None:
+            return False
+        sent = ctx.sent.get(rule.name)
+        if sent is None or not (sent.bindings is b or sent.bindings == b):
+            return False
+        pending = sent.pending
+        n = 0
+        if pending is not None:
+            n = pending.get(role, 0)
+            if n <= 0:
+                return False
+        agent = ev.agent
+        prev = None
+        if agent is not None:
+            prev = ctx.agents.get(agent)
+            if prev is not None and prev != role:
+                return False
+        # conformant: update as `_receive` does
+        line = ev.line
+        ctx.events += 1
+        ctx.last_line = line
+        if pending is not None:
+            pending[role] = n - 1
+            ctx.pending -= 1
+        if agent is not None and prev is None:
+            ctx.agents[agent] = role
+        values = ctx.values
+        if not rule.carried_set <= values.keys():
+            by = (rule.name, line)
+            bound_by = ctx.bound_by
+            pub_outs = self.pub_outs
+            for p in rule.carried:
+                if p not in values:
+                    values[p] = b[p]
+                    bound_by[p] = by
+                    if p in pub_outs:
+                        ctx.nout += 1
+        if role in self.roles:
+            know = ctx.know.get(role)
+            if know is None:
+                ctx.know[role] = set(rule.carried)
+            else:
+                know.update(rule.carried)
         if ctx.nout == len(self.pub_outs) and not ctx.pending:
             self._maybe_close(ctx)
         return True

@@ -325,6 +325,11 @@ class Monitor(Judge, FastPath, DecisionChecks):
                 rule = self._by_name.get(name)
                 if rule is not None and self._send_plain(ev, rule):
                     return []
+        elif kind == "receive":
+            if self._plain:
+                rule = self._by_name.get(name)
+                if rule is not None and self._receive_plain(ev, rule):
+                    return []
         elif kind == "decision":
             return self._decision(ev)
         rule = self._by_name.get(name)

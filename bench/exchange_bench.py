@@ -1,7 +1,16 @@
 """Exchange throughput: envelopes per second routed in process, and per-hop latency.
 
     python bench/exchange_bench.py [--envelopes 200000] [--levels low medium high] [--gateways 1 2] [--repeat 3]
-                                   [--nats nats://127.0.0.1:4222]
+                                   [--nats URL [URL ...] | --nats-local]
+
+With `--nats URL ...` (one per gateway, federated; one URL: all gateways on it) or
+`--nats-local` (starts one local nats-server per gateway, federated by NATS gateways,
+as `protoverify run --transport nats` does) the gateways talk through NATS, and the
+same run measures plain nats-py publish/subscribe through the same servers (from the
+first server to the last): pipelined (publish all, then wait for all: the client's
+throughput) and lockstep (publish one, wait for it, repeat: what the exchange does,
+which hands each message back before the next event so that a run over NATS writes
+the same log as in process), so the exchange's rate is given as a ratio to both.
 
 Conformant Contract Net traffic is generated first (the Monitor's random
 scheduler, 4 000 enactments, replicated with fresh keys; 12 agents take the
@@ -69,7 +78,7 @@ def traffic(n: int, seed: int = 1) -> list[tuple[str, str, tuple, dict]]:
 
 
 def measure(level: str, gateways: int, items: list, log_path: str,
-            nats_url: str | None = None) -> tuple[float, float, list[float]]:
+            nats_url: str | list[str] | None = None) -> tuple[float, float, list[float]]:
     """(wall seconds, CPU seconds of this process, per-hop latencies in ns) of one pass."""
     flat = flatten(load(SPEC), "Contract Net")
     sched = Scheduler(SimClock())
@@ -114,6 +123,58 @@ def measure(level: str, gateways: int, items: list, log_path: str,
     return wall, cpu, lat
 
 
+def nats_baseline(pub_url: str, sub_url: str, n: int, lockstep: bool, size: int = 400) -> float:
+    """Messages per second of plain nats-py publish/subscribe of `size`-byte messages from a
+    connection to `pub_url` to one to `sub_url`: pipelined, or lockstep (one in flight)."""
+    import asyncio
+
+    import nats
+
+    async def go() -> float:
+        pub = await nats.connect(pub_url)
+        sub = await nats.connect(sub_url)
+        got = 0
+        done = asyncio.Event()
+        one = asyncio.Event()
+
+        async def cb(msg: object) -> None:
+            nonlocal got
+            got += 1
+            one.set()
+            if got == n:
+                done.set()
+
+        await sub.subscribe("bench.plain", cb=cb, pending_msgs_limit=-1, pending_bytes_limit=-1)
+        await sub.flush()
+        one.clear()
+        while not one.is_set():  # interest crossed the federation
+            await pub.publish("bench.plain", b"probe")
+            await pub.flush()
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)
+        got = 0
+        one.clear()
+        data = b"x" * size
+        t0 = time.perf_counter()
+        if lockstep:
+            for _ in range(n):
+                one.clear()
+                await pub.publish("bench.plain", data)
+                await pub.flush()
+                await one.wait()
+        else:
+            for _ in range(n):
+                await pub.publish("bench.plain", data)
+            await pub.flush()
+            await done.wait()
+        dt = time.perf_counter() - t0
+        await pub.close()
+        await sub.close()
+        return n / dt
+
+    return asyncio.run(go())
+
+
 def pct(xs: list[float], q: float) -> float:
     s = sorted(xs)
     return s[min(len(s) - 1, max(0, int(round(q / 100 * len(s))) - 1))]
@@ -125,27 +186,51 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--levels", nargs="+", default=["low", "medium", "high"])
     ap.add_argument("--gateways", nargs="+", type=int, default=[1, 2])
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--nats", default=None, metavar="URL",
-                    help="route through the NATS server at URL instead of in process")
+    ap.add_argument("--nats", nargs="+", default=None, metavar="URL",
+                    help="route through the NATS servers at URL (one per gateway, federated) instead of in process")
+    ap.add_argument("--nats-local", action="store_true",
+                    help="start local federated nats-servers (one per gateway) and route through them")
     a = ap.parse_args(argv)
+    if a.nats_local:
+        from protoverify.exchange.natsserver import LocalFederation
+        with tempfile.TemporaryDirectory() as d, LocalFederation(max(a.gateways), d) as fed:
+            a.nats = fed.urls
+            a.nats_local = False
+            return run_all(a)
+    return run_all(a)
+
+
+def run_all(a: argparse.Namespace) -> int:
+    """The table of the levels and gateways in `a` (and the NATS baselines)."""
     t0 = time.perf_counter()
     items = traffic(a.envelopes)
     print(f"generated {len(items)} envelopes in {time.perf_counter() - t0:.1f} s")
     print(f"machine: {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}; "
-          f"transport: {'NATS at ' + a.nats if a.nats else 'in process'}")
+          f"transport: {'NATS at ' + ', '.join(a.nats) if a.nats else 'in process'}")
+    base: dict[int, tuple[float, float]] = {}
+    if a.nats:
+        for g in a.gateways:
+            urls = a.nats[:g] if len(a.nats) >= g else a.nats[:1]
+            pipelined = sorted(nats_baseline(urls[0], urls[-1], 100_000, False) for _ in range(a.repeat))
+            lockstep = sorted(nats_baseline(urls[0], urls[-1], 5_000, True) for _ in range(a.repeat))
+            base[g] = (pipelined[len(pipelined) // 2], lockstep[len(lockstep) // 2])
+            print(f"plain nats-py, {len(urls)} server(s): pipelined {base[g][0]:,.0f} msg/s, "
+                  f"lockstep {base[g][1]:,.0f} msg/s (medians of {a.repeat})")
     print("| level | gateways | envelopes | median wall s | envelopes/s (wall) | envelopes/CPU-s | "
-          "hop p50 µs | hop p99 µs |")
-    print("|---|---|---|---|---|---|---|---|")
+          "hop p50 µs | hop p99 µs |" + (" / pipelined pub-sub | / lockstep pub-sub |" if a.nats else ""))
+    print("|---|---|---|---|---|---|---|---|" + ("---|---|" if a.nats else ""))
     with tempfile.TemporaryDirectory() as d:
         for level in a.levels:
             for g in a.gateways:
-                runs = sorted((measure(level, g, items, os.path.join(d, "x.jsonl"), a.nats)
+                urls = None if not a.nats else (a.nats[:g] if len(a.nats) >= g else a.nats[:1])
+                runs = sorted((measure(level, g, items, os.path.join(d, "x.jsonl"), urls)
                                for _ in range(a.repeat)),
                               key=lambda r: r[0])
                 wall, cpu, lat = runs[len(runs) // 2]  # the run with the median wall time
                 print(f"| {level} | {g} | {len(items)} | {wall:.3f} | {len(items) / wall:,.0f} | "
-                      f"{len(items) / cpu:,.0f} | {pct(lat, 50) / 1000:.1f} | {pct(lat, 99) / 1000:.1f} |",
-                      flush=True)
+                      f"{len(items) / cpu:,.0f} | {pct(lat, 50) / 1000:.1f} | {pct(lat, 99) / 1000:.1f} |" +
+                      (f" {len(items) / wall / base[g][0]:.3f} | {len(items) / wall / base[g][1]:.3f} |"
+                       if g in base else ""), flush=True)
     return 0
 
 

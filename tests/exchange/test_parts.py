@@ -290,6 +290,7 @@ def test_run_command_takes_the_spec_once(tmp_path):
     assert run_main(["--spec", str(CNET), "--agents", "3", "--duration", "10m", "--out", str(tmp_path), "--json"],
                     out, err) == 0, err.getvalue()
     assert json.loads(out.getvalue())["agents"] == 3
+    assert err.getvalue() == ""  # no progress bar when stderr is not a terminal
     for args in ([], [str(CNET), "--spec", str(CNET)]):
         err = io.StringIO()
         assert run_main(args + ["--out", str(tmp_path)], io.StringIO(), err) == 2

@@ -89,8 +89,10 @@ class LocalFederation:
                 self.configs.append(conf)
                 log = open(self.dir / f"{name}.log", "wb")  # noqa: SIM115 (the server writes it until stopped)
                 try:
+                    # own session: a Ctrl-C on the terminal reaches the run, which stops them in order
                     self.procs.append(subprocess.Popen([binary, "-c", str(conf)], stdout=log,
-                                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL))
+                                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                                       start_new_session=True))
                 finally:
                     log.close()
                 self.urls.append(f"nats://127.0.0.1:{ports[i]}")

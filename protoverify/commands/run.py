@@ -7,11 +7,14 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
-from collections.abc import Sequence
-from typing import IO
+from collections.abc import Callable, Sequence
+from typing import IO, TYPE_CHECKING
 
 import click
 import orjson
+
+if TYPE_CHECKING:
+    from ..agents.base import Agent
 
 RUN_EXIT_CODES = """\b
 Exit codes:
@@ -60,10 +63,14 @@ def parse_duration(text: str) -> float:
               help="The bus between gateways: in process, or through a NATS server.")
 @click.option("--nats-url", default="nats://127.0.0.1:4222", show_default=True,
               help="NATS server for --transport nats.")
+@click.option("--llm", is_flag=True, help="Every honest agent is an LLM agent (key from OPENAI_API_KEY).")
+@click.option("--base-url", default=None, help="OpenAI-compatible endpoint for --llm (default: OpenAI's).")
+@click.option("--model", default="gpt-4o-mini", show_default=True, help="Model name for --llm.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json instead of one line.")
 def run(spec: str, protocol: str | None, agents: int, policy: str, duration: str, seed: int, out: str,
         clock: str, faults: str, gateways: int, adversarial: int, adversarial_rate: float, agent_kind: str,
-        biased: int, transport: str, nats_url: str, as_json: bool) -> None:
+        biased: int, transport: str, nats_url: str, llm: bool, base_url: str | None, model: str,
+        as_json: bool) -> None:
     """Run agents enacting the protocol in SPEC through the reference exchange."""
     from ..bspl import BSPLError
     from ..exchange.run import run as run_exchange
@@ -83,7 +90,7 @@ def run(spec: str, protocol: str | None, agents: int, policy: str, duration: str
         s = run_exchange(spec, agents=agents, policy=policy, duration=seconds, seed=seed, out=out, clock=clock,
                          faults=faults or None, gateways=gateways, protocol=protocol, adversarial=adversarial,
                          adversarial_rate=adversarial_rate, agent_kind=agent_kind, biased=biased,
-                         transport=bus)
+                         transport=bus, agent_factory=llm_factory(spec, model, base_url) if llm else None)
     except OSError as e:
         raise click.ClickException(f"cannot read {spec}: {e.strerror or e}") from None
     except (BSPLError, ValueError, RuntimeError) as e:  # RuntimeError: NatsUnavailable mid-run
@@ -96,6 +103,15 @@ def run(spec: str, protocol: str | None, agents: int, policy: str, duration: str
                f"{s.envelopes} envelopes = {s.delivered} delivered + {s.rejected} rejected + {s.dropped} dropped; "
                f"{s.negotiations_completed}/{s.negotiations} negotiations and {s.completed}/{s.enactments} "
                f"enactments complete; log {s.log}")
+
+
+def llm_factory(spec: str, model: str, base_url: str | None) -> Callable[[str], Agent]:
+    """LLM agents sharing one client to `model` at `base_url` (openai imported only here)."""
+    from ..agents.llm import LLMAgent, OpenAIChat
+
+    text = open(spec, encoding="utf-8").read()
+    chat = OpenAIChat(model, base_url)
+    return lambda name: LLMAgent(name, chat, text)
 
 
 def main(args: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:

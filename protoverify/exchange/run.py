@@ -14,7 +14,7 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,7 +128,7 @@ class _Run:
                  out: Path | None, clock: str, faults: FaultConfig, ngateways: int, adversarial: int,
                  adversarial_rate: float, agent_kind: str, interval: float, limits: Limits | None,
                  reply_window: float, think: tuple[float, float], transport: Transport | None,
-                 biased: int) -> None:
+                 biased: int, agent_factory: Callable[[str], Agent] | None = None) -> None:
         self.flat = flat
         self.level = level
         self.duration = duration
@@ -161,6 +161,11 @@ class _Run:
             self.arng[name] = random.Random(f"{seed}-{name}")
             if i >= n - adversarial:
                 self.agents[name] = AdversarialAgent(name, flat.name, adversarial_rate)
+            elif agent_factory is not None:
+                self.agents[name] = agent_factory(name)
+                attach = getattr(self.agents[name], "attach", None)
+                if attach is not None:
+                    attach(self._decided)
             elif agent_kind == "random":
                 self.agents[name] = RandomAgent(name)
             else:
@@ -179,6 +184,11 @@ class _Run:
     def new_id(self) -> str:
         self.serial += 1
         return f"k{self.serial}"
+
+    def _decided(self, rec: dict[str, Any]) -> int:
+        """An LLM agent's call, as a `decision` line of the log (docs/formats.md §2)."""
+        return self.log.write({"v": 1, "type": "decision", "id": f"d{self.log.line + 1}", "ts": self.sched.now(),
+                               "run": self.run_id, "protocol": self.flat.name, "decision": rec})
 
     def _key(self, env: Envelope) -> tuple[Any, ...] | None:
         m = self.flat.message(env.message)
@@ -384,7 +394,8 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike[str], agents: int
         protocol: str | None = None, adversarial: int = 0, adversarial_rate: float = 0.3,
         agent_kind: str = "scripted", interval: float = 600.0, limits: Limits | None = None,
         reply_window: float = 60.0, think: tuple[float, float] = (0.5, 5.0),
-        transport: Transport | None = None, biased: int = 0) -> RunSummary:
+        transport: Transport | None = None, biased: int = 0,
+        agent_factory: Callable[[str], Agent] | None = None) -> RunSummary:
     """Run `agents` agents negotiating by the protocol in `spec` through the exchange.
 
     `policy`: low | medium | high. `duration`: seconds (simulated with clock="sim")
@@ -396,8 +407,9 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike[str], agents: int
     agent's reaction time. `transport`: the bus between the gateways (default: a fresh
     `InProcTransport`; anything with `subscribe`/`publish`/`close` and a `name`).
     `biased`: how many of the honest scripted agents call only their two favourite
-    peers (the first capable ones by name) instead of every capable one. Writes exchange.jsonl, summary.json and
-    injections.jsonl into `out` (when given).
+    peers (the first capable ones by name) instead of every capable one. `agent_factory(name)`:
+    the honest agents (e.g. LLM agents, protoverify.agents.llm) instead of `agent_kind`.
+    Writes exchange.jsonl, summary.json and injections.jsonl into `out` (when given).
     """
     if agents < 2:
         raise ValueError("a run needs at least 2 agents")
@@ -415,5 +427,6 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike[str], agents: int
     if outp is not None:
         outp.mkdir(parents=True, exist_ok=True)
     r = _Run(flat, agents, policy, duration, seed, outp, clock, cfg, gateways, adversarial,
-             adversarial_rate, agent_kind, interval, limits, reply_window, think, transport, biased)
+             adversarial_rate, agent_kind, interval, limits, reply_window, think, transport, biased,
+             agent_factory)
     return r.go()

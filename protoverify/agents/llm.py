@@ -35,6 +35,7 @@ class Request:
     options: list[dict[str, Any]]
     agent: str
     rng: random.Random
+    context: list[dict[str, Any]] = field(default_factory=list)  # the other enactments of the negotiation
 
 
 @dataclass
@@ -127,7 +128,8 @@ Sink = Callable[[dict[str, Any]], Any]
 
 GOALS = {
     "start": "open a negotiation when it serves you; fill every parameter with a sensible value",
-    "default": "complete each enactment you are in correctly, choosing what serves your role",
+    "default": "complete each enactment you are in correctly, choosing what serves your role; "
+               "where you called several agents, accept only the best offer among them",
 }
 
 
@@ -165,6 +167,13 @@ class LLMAgent:
             ekey = (view.conversation, tuple(sorted(s.key.items())))
         if not enabled:
             return None
+        others = [x for x in view.slots if x is not view.slot]
+        if (not view.start and others and view.reply_by is not None and view.now <= view.reply_by
+                and any(not x.replied for x in view.slots)):
+            # a negotiation's caller decides once its call closes (every answer in, or the
+            # deadline), as the scripted one does: no model call until then
+            return Choice(wait_until=view.reply_by + 0.5)
+        context = [dict(x.knows, agent=x.peer) for x in others]
         role = view.role or (enabled[0].role if enabled else "?")
         options = options_of(enabled)
         goal = self.goals.get(role, self.goals["start" if view.start else "default"])
@@ -172,7 +181,7 @@ class LLMAgent:
             caps = ", ".join(sorted(view.capabilities))
             peers = "; ".join(f"{p.name} ({', '.join(sorted(p.capabilities))})" for p in view.peers)
             goal += f". Your capabilities: {caps}. Peers: {peers}"
-        prompt = user_prompt(role, goal, self.spec_text, knows, options, self.history.get(ekey, []))
+        prompt = user_prompt(role, goal, self.spec_text, knows, options, self.history.get(ekey, []), context)
         messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": prompt}]
         keys = frozenset(view.protocol.keys)
         for attempt in range(1, self.attempts + 1):
@@ -183,7 +192,7 @@ class LLMAgent:
                                    "enactment": None if view.start else dict(view.slot.key if view.slot else {}),
                                    "conversation": view.conversation}
             try:
-                reply = self.model.complete(random_request(messages, options, self.name, view))
+                reply = self.model.complete(Request(list(messages), options, self.name, view.rng, context))
             except LLMError as e:
                 rec.update(raw=None, parsed=None, choice=None, params=None, error=str(e), declined=False,
                            latency_s=round(time.perf_counter() - t0, 4), tokens=None, http_errors=e.http_errors)
@@ -244,7 +253,3 @@ class LLMAgent:
             sends.append(s)
         return sends
 
-
-def random_request(messages: list[dict[str, str]], options: list[dict[str, Any]], agent: str,
-                   view: View) -> Request:
-    return Request(list(messages), options, agent, view.rng)

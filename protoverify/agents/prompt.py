@@ -33,11 +33,15 @@ def _show(v: Any) -> str:
 
 
 def user_prompt(role: str, goal: str, spec_text: str, knows: dict[str, Any],
-                options: list[dict[str, Any]], history: list[str]) -> str:
+                options: list[dict[str, Any]], history: list[str],
+                others: list[dict[str, Any]] | None = None) -> str:
     """The prompt for one decision in one enactment (nothing of other enactments is shown)."""
     lines = [f"ROLE: {role}", f"GOAL: {goal}", "", "PROTOCOL:", spec_text.strip(), "", "WHAT YOU KNOW:"]
     lines += [f"  {k} = {_show(v)}" for k, v in sorted(knows.items())] or ["  nothing yet"]
     lines += ["", "WHAT YOU DID IN THIS ENACTMENT:"] + ([f"  {h}" for h in history] or ["  nothing yet"])
+    if others:
+        lines += ["", "THE OTHER ENACTMENTS OF THIS NEGOTIATION (one per agent you called):"]
+        lines += ["  " + ", ".join(f"{k}={_show(v)}" for k, v in sorted(o.items())) for o in others]
     lines += ["", "OPTIONS (messages you may send now):"]
     for o in options:
         bound = ", ".join(f"{k}={_show(v)}" for k, v in o["bound"].items())

@@ -74,7 +74,7 @@ class SimulatedLLM:
             return Reply(text, None, None, latency_s=lat)
         if kind == "decline":
             return self._reply({"choice": None, "reason": "waiting for more information"}, lat)
-        n = self.last[req.agent] if kind == "repeat" else (2 if len(opts) > 1 and rng.random() < 0.2 else 1)
+        n = self.last[req.agent] if kind == "repeat" else self._careful(req)
         self.last[req.agent] = n
         opt = next((o for o in opts if o["number"] == n), None)
         params = self._values(opt, req) if opt is not None else {}
@@ -83,6 +83,22 @@ class SimulatedLLM:
                 if k in opt["fill"] or k in opt["bound"]:
                     params[k] = f"{k.upper()}-001"
         return self._reply({"choice": n, "params": params}, lat)
+
+    @staticmethod
+    def _careful(req: Request) -> int:
+        """Option 1, or 2 when the other enactments of the negotiation show a better (lower)
+        value of a number option 1 would settle on (a better bid elsewhere); without that
+        context, now and then option 2 (a participant that refuses)."""
+        opts = req.options
+        if len(opts) < 2:
+            return 1
+        if req.context:
+            for k, v in opts[0]["bound"].items():
+                if isinstance(v, (int, float)) and any(isinstance(c.get(k), (int, float)) and c[k] < v
+                                                       for c in req.context):
+                    return 2
+            return 1
+        return 2 if req.rng.random() < 0.2 else 1
 
     def _reply(self, obj: dict[str, Any], lat: float) -> Reply:
         text = orjson.dumps(obj).decode()

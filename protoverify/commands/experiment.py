@@ -48,7 +48,7 @@ def _names(text: str, allowed: Sequence[str], what: str) -> tuple[str, ...]:
 @click.option("--policies", default="low,medium,high", show_default=True, help="Policy levels of the matrix.")
 @click.option("--horizons", default="short,2h,12h", show_default=True,
               help="Run lengths (simulated clock): short (30 min), 2h, 12h.")
-@click.option("--seeds", default=1, show_default=True, type=click.IntRange(1, 100), help="Runs per cell.")
+@click.option("--seeds", default=3, show_default=True, type=click.IntRange(1, 100), help="Runs per cell.")
 @click.option("--faults", default=None, help="Fault rates of every run (default: 1 % each, 10 % crashes).")
 @click.option("--adversarial", default=1, show_default=True, type=click.IntRange(0, None),
               help="Misbehaving agents in every run.")

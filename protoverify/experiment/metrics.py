@@ -9,9 +9,9 @@ Definitions are ours (docs/experiments.md); the LLM-X paper publishes none:
 * completed correctly — enactments the audit saw complete with no error finding
   (other than decision findings) / all enactments the audit saw;
 * violations stopped — envelopes refused for a protocol rule (schema, auth, role,
-  enabling, duplicate, deadline) / those plus the delivered envelopes the audit
-  reports an error at; refusals for a house rule (rate, fair-award, fair-invite) are
-  counted apart (`policy_stops`);
+  enabling, duplicate, deadline) / those plus the accepted envelopes the audit
+  reports an error at (other than an incomplete enactment, CMP); refusals for a
+  house rule (rate, fair-award, fair-invite) are counted apart (`policy_stops`);
 * drift — p95 latency in consecutive windows (an hour for runs of 2 h and more, else
   a sixth of the run): least-squares slope in seconds per simulated hour, and the p95
   of the first half and of the second half of the run.
@@ -85,7 +85,9 @@ def metrics(summary: RunSummary, log: Path, res: AuditResult) -> tuple[dict[str,
         elif typ == "decision":
             decisions.append(r["decision"])
     errors = [f for f in res.findings if f.severity >= Severity.ERROR and not f.code.startswith("DEC")]
-    passed = len({f.line for f in errors if f.line in env_line})
+    # a violation that passed: an error the audit reports at an accepted envelope, other than
+    # the end state of its enactment (CMP: incomplete), which is not something a gateway can refuse
+    passed = len({f.line for f in errors if f.line in env_line and not f.code.startswith("CMP")})
     bad_enactments = {f.enactment for f in errors if f.enactment}
     complete_ok = sum(1 for s in res.statuses if s.status == "complete" and s.enactment not in bad_enactments)
     d = drift(deliveries, summary.duration)

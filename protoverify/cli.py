@@ -12,7 +12,7 @@ from typing import IO
 import click
 
 from ._version import __version__
-from .commands import audit, check, echo, run
+from .commands import audit, check, echo, experiment, run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,6 +45,7 @@ def main(args: Sequence[str] | None = None, stdout: IO[str] | None = None,
 cli.add_command(check.check)
 cli.add_command(audit.audit)
 cli.add_command(run.run)
+cli.add_command(experiment.experiment)
 
 
 def entry() -> None:

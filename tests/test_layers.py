@@ -28,6 +28,7 @@ LAYERS: list[set[str]] = [
     {"auditor", "check"},
     {"report"},
     {"api"},
+    {"experiment"},
     {"commands"},
     {"cli"},
     {"<root>", "__main__"},

@@ -15,6 +15,7 @@ import click
 import orjson
 
 if TYPE_CHECKING:
+    from ..agents.base import Agent
     from ..exchange.bus import Transport
 
 RUN_EXIT_CODES = """\b
@@ -73,11 +74,15 @@ def parse_duration(text: str) -> float:
 @click.option("--nats-url", "nats_urls", multiple=True, metavar="URL",
               help="A running NATS server (repeat: one per gateway, federated; one URL serves all "
               "gateways). Implies --transport nats.")
+@click.option("--llm", is_flag=True, help="Every honest agent is an LLM agent (key from OPENAI_API_KEY).")
+@click.option("--base-url", default=None, help="OpenAI-compatible endpoint for --llm (default: OpenAI's).")
+@click.option("--model", default="gpt-4o-mini", show_default=True, help="Model name for --llm.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json instead of one line.")
 def run(spec_arg: str | None, spec_opt: str | None, protocol: str | None, agents: int, policy: str,
         duration: str, seed: int, out: str, clock: str, faults: str, gateways: int, adversarial: int,
         adversarial_rate: float, agent_kind: str,
-        biased: int, transport: str, nats_urls: tuple[str, ...], as_json: bool) -> None:
+        biased: int, transport: str, nats_urls: tuple[str, ...], llm: bool, base_url: str | None,
+        model: str, as_json: bool) -> None:
     """Run agents enacting the protocol in SPEC through the reference exchange."""
     from ..bspl import BSPLError
     from ..exchange.nats import NatsUnavailable
@@ -102,7 +107,8 @@ def run(spec_arg: str | None, spec_opt: str | None, protocol: str | None, agents
                 s = run_exchange(spec, agents=agents, policy=policy, duration=seconds, seed=seed, out=out,
                                  clock=clock, faults=faults or None, gateways=gateways, protocol=protocol,
                                  adversarial=adversarial, adversarial_rate=adversarial_rate,
-                                 agent_kind=agent_kind, biased=biased, transport=bus, progress=tick)
+                                 agent_kind=agent_kind, biased=biased, transport=bus, progress=tick,
+                                 agent_factory=llm_factory(spec, model, base_url) if llm else None)
     except NatsUnavailable as e:
         click.echo(f"Error: {e}", err=True)
         raise SystemExit(EXIT_NATS) from None
@@ -149,6 +155,15 @@ def _progress(seconds: float) -> Iterator[Callable[[float], None] | None]:
                   TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("run", total=seconds)
         yield lambda now: bar.update(task, completed=min(now, seconds))
+
+
+def llm_factory(spec: str, model: str, base_url: str | None) -> Callable[[str], Agent]:
+    """LLM agents sharing one client to `model` at `base_url` (openai imported only here)."""
+    from ..agents.llm import LLMAgent, OpenAIChat
+
+    text = open(spec, encoding="utf-8").read()
+    chat = OpenAIChat(model, base_url)
+    return lambda name: LLMAgent(name, chat, text)
 
 
 def main(args: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:

@@ -128,7 +128,7 @@ class _Run:
                  out: Path | None, clock: str, faults: FaultConfig, ngateways: int, adversarial: int,
                  adversarial_rate: float, agent_kind: str, interval: float, limits: Limits | None,
                  reply_window: float, think: tuple[float, float], transport: Transport | None,
-                 biased: int) -> None:
+                 biased: int, agent_factory: Callable[[str], Agent] | None = None) -> None:
         self.flat = flat
         self.level = level
         self.duration = duration
@@ -161,6 +161,11 @@ class _Run:
             self.arng[name] = random.Random(f"{seed}-{name}")
             if i >= n - adversarial:
                 self.agents[name] = AdversarialAgent(name, flat.name, adversarial_rate)
+            elif agent_factory is not None:
+                self.agents[name] = agent_factory(name)
+                attach = getattr(self.agents[name], "attach", None)
+                if attach is not None:
+                    attach(self._decided)
             elif agent_kind == "random":
                 self.agents[name] = RandomAgent(name)
             else:
@@ -179,6 +184,11 @@ class _Run:
     def new_id(self) -> str:
         self.serial += 1
         return f"k{self.serial}"
+
+    def _decided(self, rec: dict[str, Any]) -> int:
+        """An LLM agent's call, as a `decision` line of the log (docs/formats.md §2)."""
+        return self.log.write({"v": 1, "type": "decision", "id": f"d{self.log.line + 1}", "ts": self.sched.now(),
+                               "run": self.run_id, "protocol": self.flat.name, "decision": rec})
 
     def _key(self, env: Envelope) -> tuple[Any, ...] | None:
         m = self.flat.message(env.message)
@@ -400,7 +410,8 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike[str], agents: int
         agent_kind: str = "scripted", interval: float = 600.0, limits: Limits | None = None,
         reply_window: float = 60.0, think: tuple[float, float] = (0.5, 5.0),
         transport: Transport | None = None, biased: int = 0,
-        progress: Callable[[float], None] | None = None) -> RunSummary:
+        progress: Callable[[float], None] | None = None,
+        agent_factory: Callable[[str], Agent] | None = None) -> RunSummary:
     """Run `agents` agents negotiating by the protocol in `spec` through the exchange.
 
     `policy`: low | medium | high. `duration`: seconds (simulated with clock="sim")
@@ -413,8 +424,10 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike[str], agents: int
     `InProcTransport`; anything with `subscribe`/`publish`/`close` and a `name`).
     `biased`: how many of the honest scripted agents call only their two favourite
     peers (the first capable ones by name) instead of every capable one. `progress`: called
-    with the run's clock now and then (every 512 events), for a progress bar. Writes
-    exchange.jsonl, summary.json and injections.jsonl into `out` (when given).
+    with the run's clock now and then (every 512 events), for a progress bar.
+    `agent_factory(name)`: the honest agents (e.g. LLM agents, protoverify.agents.llm)
+    instead of `agent_kind`. Writes exchange.jsonl, summary.json and injections.jsonl
+    into `out` (when given).
     """
     if agents < 2:
         raise ValueError("a run needs at least 2 agents")
@@ -432,7 +445,8 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike[str], agents: int
     if outp is not None:
         outp.mkdir(parents=True, exist_ok=True)
     r = _Run(flat, agents, policy, duration, seed, outp, clock, cfg, gateways, adversarial,
-             adversarial_rate, agent_kind, interval, limits, reply_window, think, transport, biased)
+             adversarial_rate, agent_kind, interval, limits, reply_window, think, transport, biased,
+             agent_factory)
     if progress is not None:
         r.watch(progress)
     return r.go()

@@ -3,6 +3,8 @@
 `envelope` is the send; `deliver` the receive (one event per addressee);
 `reject`/`drop` keep the exchange's reason. `capability` and `llm_call` say
 nothing about the protocol's information flow and are counted irrelevant.
+A `decision` line (an LLM agent's call, written by `protoverify.agents.llm`) is one
+`decision` event, checked like an Ahoy decision (DEC001-DEC006).
 A `deliver`/`reject`/`drop` may carry only the envelope `id`: the message is then
 taken from the most recent envelopes with that id (a bounded cache, so memory
 does not grow with the log); an id not in the cache is a BadRecord.
@@ -46,6 +48,8 @@ class _Reader:
             return self.bad(line, "missing required field 'type'", obj)
         if typ in IRRELEVANT_TYPES:
             return []
+        if typ == "decision":
+            return self.decision(obj, line)
         if typ not in MESSAGE_TYPES:
             return self.bad(line, f"unknown envelope type {typ!r}", obj)
         v = obj.get("v", 1)
@@ -99,6 +103,20 @@ class _Reader:
         reason = obj.get("reason") or rule or obj.get("fault") or typ
         kind: EventKind = "reject" if typ == "reject" else "drop"
         return [Event(kind=kind, recipients=recipients, agent=frm[0], reason=str(reason), **common)]
+
+
+    def decision(self, obj: dict[str, Any], line: int) -> list[Item]:
+        """An LLM agent's decision: `decision` object as in docs/formats.md §3, plus `agent`, `role`."""
+        d = obj.get("decision")
+        if not isinstance(d, dict):
+            return self.bad(line, "decision line without a 'decision' object", obj)
+        ts = obj.get("ts")
+        msg = d.get("message")
+        protocol, message = split_message(msg, obj.get("protocol")) if isinstance(msg, str) else (None, None)
+        return [Event(kind="decision", message=message, protocol=protocol or obj.get("protocol"),
+                      sender=d.get("role"), source=self.path, line=line,
+                      ts=float(ts) if isinstance(ts, (int, float)) and not isinstance(ts, bool) else None,
+                      run=obj.get("run"), agent=d.get("agent"), id=obj.get("id"), decision=d)]
 
 
 def read_envelope(path: str, schema: Schema | None = None,

@@ -11,7 +11,7 @@ ladder, the protocol is written to a temporary directory and, in the same run:
   interpreter start-up included), median of --repeat runs;
 * `protoverify.check.check_file(FILE, verify=True)` is timed in this process (the
   library, no start-up), median of --repeat runs;
-* `bspl verify all FILE` is timed as a subprocess (located like tests/oracle.py does:
+* `bspl verify all FILE` is timed as a subprocess (located like tests/helpers/oracle.py does:
   $PROTOVERIFY_BSPL or .oracle-venv/bin/bspl), killing its process group after
   --timeout seconds; bspl's own `elapsed` (safety + liveness, no start-up) is recorded
   too. Once bspl times out on a family, larger sizes of that family are not run on bspl.
@@ -37,8 +37,8 @@ from pathlib import Path
 from typing import Callable
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
-import oracle  # noqa: E402  (tests/oracle.py: locating and parsing bspl)
+sys.path.insert(0, str(REPO))
+from tests.helpers import oracle  # noqa: E402  (locating and parsing bspl)
 
 from bench import families as F  # noqa: E402
 

@@ -206,6 +206,7 @@ def encode(rules: Rules) -> Encoding:
         for (lv, rv), o in zip(names, nodes):
             add(f"(declare-const {lv} Int)(declare-const {rv} Int)(assert (<= {lv} {inf}))"
                 f"(assert (=> (not {o.occ}) (= {lv} {inf})))")
+        for (lv, rv), o in zip(names, nodes):
             if o.tokens & ks:
                 add(f"(assert (=> {o.occ} (= {lv} {o.time})))")
                 continue

@@ -249,7 +249,7 @@ def encode(rules: Rules) -> Encoding:
             conds.append(_or(alts))
         add(f"(assert (=> s{i} {_and(conds)}))")
 
-    _same_role_sends(rules, direct, add)
+    _same_role_sends(rules, direct, list(pid), add)
 
     enc = Encoding(rules, "", horizon, {r: f"a{rid[r]}" for r in arrivals}, param_ids=pid)
 
@@ -286,46 +286,57 @@ def encode(rules: Rules) -> Encoding:
     return enc
 
 
-def _same_role_sends(rules: Rules, direct: dict[tuple[str, frozenset[str]], bool], add) -> None:
+def _same_role_sends(rules: Rules, direct: dict[tuple[str, frozenset[str]], bool],
+                     params: list[str], add) -> None:
     """Two sends of one role at one instant (see the module docstring): `t2 < t1` where m1
-    after m2 would disable m2, never the same time where it could change m2's context."""
+    after m2 would disable m2, never the same time where it could change m2's context.
+    Emitted per parameter in `params` order first, as the direct-case rule always was."""
     by_role: dict[str, list] = {}
     for m in rules.messages:
         by_role.setdefault(m.sender, []).append(m)
+    first: set[tuple[int, int]] = set()  # (a, b): b strictly before a
+    apart: set[tuple[int, int]] = set()  # a < b, never at one time
     for ms in by_role.values():
-        first: set[tuple[int, int]] = set()  # (a, b): b strictly before a
-        apart: set[tuple[int, int]] = set()  # a < b, never at one time
-        for m1 in ms:
-            for m2 in ms:
+        carriers: dict[str, list] = {}
+        for m in ms:
+            for p in m.carried:
+                carriers.setdefault(p, []).append(m)
+        with_tokens = [m for m in ms if m.links]
+        for m2 in ms:
+            d2 = direct[(m2.sender, m2.keys)]
+            cands = {m.index: m for p in m2.outs | m2.nils for m in carriers.get(p, ())}
+            if not d2:
+                cands.update((m.index, m) for m in with_tokens)
+            for m1 in cands.values():
                 if m1 is m2:
                     continue
                 hit = set(m1.carried) & (m2.outs | m2.nils)
                 linked_ = rules.keyless or bool(m1.links & m2.keys)
-                d2 = direct[(m2.sender, m2.keys)]
                 if hit and linked_ and (not d2 or hit & m1.outs):
                     first.add((m1.index, m2.index))
                 elif not d2 and (hit or m1.links):
                     apart.add((min(m1.index, m2.index), max(m1.index, m2.index)))
-        never = {(a, b) for a, b in first if a < b and (b, a) in first}
-        # out/out groups where every pair is never both: one `at-most 1`, as before
-        for p in sorted({p for m in ms for p in m.outs}):
-            group = sorted(m.index for m in ms if p in m.outs)
-            pairs = {(a, b) for a in group for b in group if a < b}
-            if len(group) > 1 and pairs <= never:
-                add(f"(assert ((_ at-most 1) {' '.join(f's{a}' for a in group)}))")
-        done_never = set()
-        for p in sorted({p for m in ms for p in m.outs}):
-            group = sorted(m.index for m in ms if p in m.outs)
-            pairs = {(a, b) for a in group for b in group if a < b}
-            if len(group) > 1 and pairs <= never:
-                done_never |= pairs
-        for a, b in sorted(never - done_never):
-            add(f"(assert (not (and s{a} s{b})))")
-        for a, b in sorted(first):
-            if (min(a, b), max(a, b)) in never:
-                continue
-            add(f"(assert (=> (and s{a} s{b}) (< t{b} t{a})))")
-        for a, b in sorted(apart):
-            if (a, b) in first or (b, a) in first:
-                continue
+    done: set[tuple[int, int]] = set()
+    for p in params:  # out/out: at most one; nil strictly before out
+        order = dict.fromkeys(m.sender for m in rules.messages if p in m.outs or p in m.nils)
+        for ms in (by_role[r] for r in order):
+            outs_ = [m.index for m in ms if p in m.outs]
+            nils_ = [m.index for m in ms if p in m.nils]
+            pairs = [(a, b) for a in outs_ for b in outs_ if a != b]
+            if len(outs_) > 1 and all(ab in first for ab in pairs):
+                add(f"(assert ((_ at-most 1) {' '.join(f's{a}' for a in outs_)}))")
+                done.update(pairs)
+            for a in outs_:
+                for b in nils_:
+                    if (a, b) in first and (a, b) not in done:
+                        add(f"(assert (=> (and s{a} s{b}) (< t{b} t{a})))")
+                        done.add((a, b))
+    for a, b in sorted(first - done):
+        if (b, a) in first:
+            if a < b:
+                add(f"(assert (not (and s{a} s{b})))")
+            continue
+        add(f"(assert (=> (and s{a} s{b}) (< t{b} t{a})))")
+    for a, b in sorted(apart):
+        if (a, b) not in first and (b, a) not in first:
             add(f"(assert (=> (and s{a} s{b}) (not (= t{a} t{b}))))")

@@ -181,9 +181,41 @@ class Rules:
         return is_enabled(m, _context(m, knows), sent=m.index in sent, keys_bound=bound)
 
 
+class _Context:
+    """One key context kept up to date as a role observes more (the fixpoint of `linked`,
+    grown one observation at a time): the tokens reached, what is known, the rest."""
+
+    __slots__ = ("tokens", "known", "pending", "keyless")
+
+    def __init__(self, seed: frozenset[str], keyless: bool):
+        self.tokens: set[str] = set(seed)
+        self.known: set[str] = set()
+        self.pending: list[Observation] = []
+        self.keyless = keyless
+
+    def add(self, o: Observation) -> None:
+        if not (self.keyless or o.tokens & self.tokens):
+            self.pending.append(o)
+            return
+        self.known.update(o.carried)
+        new = o.tokens - self.tokens
+        while new:  # new tokens may link observations set aside so far
+            self.tokens |= new
+            new = set()
+            rest = []
+            for q in self.pending:
+                if q.tokens & self.tokens:
+                    self.known.update(q.carried)
+                    new |= q.tokens - self.tokens
+                else:
+                    rest.append(q)
+            self.pending = rest
+
+
 class History:
     """A growing history (sends, receptions, arrivals) with each role's knowledge kept
-    up to date: replay and simulation add one event at a time."""
+    up to date, per key context, incrementally: replay and simulation add one event at
+    a time (same answers as `Rules.knowledge`, without recomputing the fixpoint)."""
 
     def __init__(self, rules: Rules):
         self.rules = rules
@@ -192,19 +224,30 @@ class History:
         self.arrived: set[str] = set()
         self.bound: set[str] = set()
         self._obs: dict[str, list[Observation]] = {r: [] for r in rules.roles}
-        self._know: dict[str, RoleKnowledge] = {}
+        self._ctx: dict[tuple[str, frozenset[str]], _Context] = {}
 
     def knows(self, role: str) -> RoleKnowledge:
-        k = self._know.get(role)
-        if k is None:
-            os = self._obs[role]
-            k = self._know[role] = RoleKnowledge((p for o in os for p in o.carried), tuple(os),
-                                                 self.rules.keyless)
-        return k
+        """Everything `role` observed, with its observations (see `RoleKnowledge`)."""
+        os = self._obs[role]
+        return RoleKnowledge((p for o in os for p in o.carried), tuple(os), self.rules.keyless)
+
+    def context(self, m: Shape) -> set[str]:
+        """What m's sender knows in m's key context now (a live set: it grows in place
+        as the sender observes more)."""
+        key = (m.sender, m.keys)
+        c = self._ctx.get(key)
+        if c is None:
+            c = self._ctx[key] = _Context(m.keys, self.rules.keyless)
+            for o in self._obs[m.sender]:
+                c.add(o)
+        return c.known
 
     def _observe(self, role: str, index: int) -> None:
-        self._obs[role].append(self.rules.observation(index))
-        self._know.pop(role, None)
+        o = self.rules.observation(index)
+        self._obs[role].append(o)
+        for (r, _), c in self._ctx.items():
+            if r == role:
+                c.add(o)
 
     def send(self, m: Shape) -> None:
         self.sent.add(m.index)
@@ -220,9 +263,11 @@ class History:
         self._observe(role, INPUT)
 
     def enabled(self, m: Shape) -> bool:
-        return self.rules.enabled(m, self.sent, self.knows(m.sender), self.bound)
+        return is_enabled(m, self.context(m), sent=m.index in self.sent, keys_bound=self.bound)
 
     def disabled_reasons(self, m: Shape) -> list[str]:
+        if self.enabled(m):
+            return []
         return self.rules.disabled_reasons(m, self.sent, self.knows(m.sender), self.bound)
 
 
@@ -274,8 +319,11 @@ def simulate(rules: Rules, seed: int, max_steps: int = 100_000) -> frozenset[int
     rng = random.Random(seed)
     h = History(rules)
     pending: list[tuple[int, str]] = [(INPUT, r) for r in rules.input_roles]
+    # each unsent message with its sender's live context set (updated in place by h)
+    unsent = [(m, h.context(m)) for m in rules.messages]
     for _ in range(max_steps):
-        sends = [m for m in rules.messages if h.enabled(m)]
+        bound = h.bound
+        sends = [m for m, known in unsent if is_enabled(m, known, sent=False, keys_bound=bound)]
         n = len(sends) + len(pending)
         if not n:
             break
@@ -283,6 +331,7 @@ def simulate(rules: Rules, seed: int, max_steps: int = 100_000) -> frozenset[int
         if pick < len(sends):
             m = sends[pick]
             h.send(m)
+            unsent = [x for x in unsent if x[0] is not m]
             pending.extend((m.index, r) for r in m.recipients)
         else:
             i, r = pending.pop(pick - len(sends))

@@ -320,7 +320,8 @@ def explain(text: str, row: dict, tmp: Path, tag: str) -> list[str] | None:
         div = divergence_of(text, {**row, "differs": [prop]})
         if div is not None:
             names.append(div.name)
-        elif bspl_without_reduction(text, prop, tmp, f"{tag}-{prop}") == row["ours"][prop]:
+        elif any(bspl_without_reduction(text, prop, tmp, f"{tag}-{prop}-{n}") == row["ours"][prop]
+                 for n in range(2)):  # bspl's search order varies run to run: one may time out
             names.append("bspl-reduction-bug")
         else:
             return None

@@ -1,7 +1,9 @@
 """Executable reference semantics: enumerate every reachable state of one enactment.
 
 A state is (sent messages, received (message, role) pairs, roles the External inputs
-have arrived at); knowledge follows from it (`Rules.knowledge`). From a state, any
+have arrived at); knowledge follows from it (`Rules.knowledge`: what a role may use for
+a message is its key context, a fixpoint over its observations, so their order does not
+matter and the state needs none). From a state, any
 enabled message may be sent, any sent, unreceived message may be received by any of
 its recipients, and the inputs may arrive at any input role they have not reached. The explorer answers
 the questions the Z3 back end answers, by brute force, for small protocols (the

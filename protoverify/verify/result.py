@@ -7,25 +7,33 @@ from typing import Any
 from .._ordered import OrderedStrEnum
 from .rules import Msg
 
-Event = dict[str, Any]  # {"kind", "message", "role", "sender", "recipients", "params"}
+# {"kind", "message", "role", "sender", "recipients", "params", "keys"}; `keys`: the key
+# parameters the message carries (what links it to the role's other observations)
+Event = dict[str, Any]
 
 EXTERNAL = "External"  # the implicit role that supplies public `in` parameters (as in bspl)
 
 
 def send_event(m: Msg) -> Event:
     return {"kind": "send", "message": m.name, "role": m.sender, "sender": m.sender,
-            "recipients": list(m.recipients), "params": _params(m)}
+            "recipients": list(m.recipients), "params": _params(m), "keys": _keys(m)}
 
 
 def receive_event(m: Msg, role: str) -> Event:
     return {"kind": "receive", "message": m.name, "role": role, "sender": m.sender,
-            "recipients": [role], "params": _params(m)}
+            "recipients": [role], "params": _params(m), "keys": _keys(m)}
 
 
 def input_event(rules, role: str) -> Event:
     """The External inputs (every public `in` parameter) arriving at `role`."""
     return {"kind": "input", "message": "input", "role": role, "sender": EXTERNAL,
-            "recipients": [role], "params": [f"in {p}" for p in rules.inputs]}
+            "recipients": [role], "params": [f"in {p}" for p in rules.inputs],
+            "keys": [p for p in rules.inputs if p in rules.input_tokens]}
+
+
+def _keys(m: Msg) -> list[str]:
+    """The key parameters m carries, in declaration order."""
+    return [p for p in m.carried if p in m.links]
 
 
 def _params(m: Msg) -> list[str]:
@@ -72,7 +80,7 @@ class LivenessResult:
     verdict: Verdict = Verdict.SKIPPED  # live | nonlive | unknown | skipped
     missing: list[str] = field(default_factory=list)
     counterexample: list[Event] = field(default_factory=list)
-    knowledge: dict[str, list[str]] = field(default_factory=dict)  # role -> what it knows when stuck
+    knowledge: dict[str, list[str]] = field(default_factory=dict)  # role -> all it has observed when stuck (any key context)
     disabled: dict[str, list[str]] = field(default_factory=dict)  # unsent message -> why disabled
 
     def __post_init__(self) -> None:
@@ -128,13 +136,19 @@ class Report:
         return ", ".join(parts)
 
 
+def _keys_note(e: Event) -> str:
+    keys = e.get("keys") or []
+    return f"  keys: {', '.join(keys)}" if keys else ""
+
+
 def format_event(e: Event) -> str:
+    """One event as a line; `keys:` lists the key parameters that place it in an enactment."""
     params = ", ".join(e["params"])
     if e["kind"] == "send":
-        return f"{e['sender']} -> {', '.join(e['recipients'])}: {e['message']}[{params}]"
+        return f"{e['sender']} -> {', '.join(e['recipients'])}: {e['message']}[{params}]{_keys_note(e)}"
     if e["kind"] == "input":
-        return f"    {e['role']} receives input [{params}] from {e['sender']}"
-    return f"    {e['role']} receives {e['message']} from {e['sender']}"
+        return f"    {e['role']} receives input [{params}] from {e['sender']}{_keys_note(e)}"
+    return f"    {e['role']} receives {e['message']} from {e['sender']}{_keys_note(e)}"
 
 
 def render_text(report: Report) -> str:
@@ -175,7 +189,9 @@ def render_mermaid(events: list[Event], title: str = "", note: str = "") -> str:
     lines += [f"    participant {_mid(r)} as {r}" for r in roles]
     received = {(e["message"], e["role"]) for e in events if e["kind"] == "receive"}
     for e in events:
-        label = f"{e['message']}[{', '.join(e['params'])}]"
+        keys = e.get("keys") or []
+        tag = f" keys {', '.join(keys)}" if keys else ""
+        label = f"{e['message']}[{', '.join(e['params'])}]{tag}"
         if e["kind"] == "input":
             lines.append(f"    {_mid(e['sender'])}->>{_mid(e['role'])}: {label}")
         elif e["kind"] == "send":
@@ -184,7 +200,7 @@ def render_mermaid(events: list[Event], title: str = "", note: str = "") -> str:
                 suffix = "" if (e["message"], r) in received else " (never received)"
                 lines.append(f"    {_mid(e['sender'])}{arrow}{_mid(r)}: {label}{suffix}")
         else:
-            lines.append(f"    Note over {_mid(e['role'])}: receives {e['message']}")
+            lines.append(f"    Note over {_mid(e['role'])}: receives {e['message']}{tag}")
     span = [r for r in roles if r != EXTERNAL] or roles
     if note and span:
         lines.append(f"    Note over {_mid(span[0])},{_mid(span[-1])}: {note}" if len(span) > 1

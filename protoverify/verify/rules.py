@@ -4,19 +4,29 @@ One enactment, one instance per message schema (a message can never be sent twic
 a message with an `out` parameter is disabled once its sender knows it, and one with
 none is allowed once, as in bspl). Channels are asynchronous, reliable and unordered.
 
-A role knows parameter p when it sent or received a message carrying p (in or out),
-or, for a public `in` parameter, once the inputs have arrived at it. Inputs come from
-the enclosing context as in bspl's `verification/paths.py` (`UoD.from_protocol`): an
-implicit External role sends each role one message carrying every public `in`
-parameter, asynchronously and reliably. We model that message's reception as an
-*arrival* event of the role, at an arbitrary time (before or after any of the role's
-other events); every input role receives exactly one. The input roles are the roles
-that send or receive a message mentioning a public `in` parameter (bspl addresses
-every role; the others' arrivals change no enabling, since a role's knowledge is only
-tested on its own messages' parameters). In a quiescent state every input has arrived.
-Role r may send m when r is m's sender, m is unsent, r knows every `in` of m and none
-of its `out`/`nil` parameters, and not every key m binds as `out` is already bound
-(a message binding a key starts a new enactment: bspl's `viable`).
+What a role may use when it sends m is its knowledge *in m's key context*
+(protoverify/enactment, the one statement of the rule; docs/semantics.md, "Key
+contexts"): the parameters carried by those of its observations (messages it sent
+or received, the arrival of the inputs) that are linked to m's keys, directly or
+through a chain of observations sharing a key parameter. A message's *tokens* are
+the key parameters it carries; the arrival's are the public `in` key parameters.
+A protocol with no key parameter anywhere is one implicit enactment: every
+observation is linked (keyless toy specs keep their verdicts).
+
+Inputs come from the enclosing context as in bspl's `verification/paths.py`
+(`UoD.from_protocol`): an implicit External role sends each role one message carrying
+every public `in` parameter, asynchronously and reliably. We model that message's
+reception as an *arrival* event of the role, at an arbitrary time (before or after any
+of the role's other events); every input role receives exactly one. The input roles
+are the roles that send or receive a message mentioning a public `in` parameter (bspl
+addresses every role; the others' arrivals change no enabling, since a role's knowledge
+is only tested on its own messages' parameters). In a quiescent state every input has
+arrived. The arrival is an observation like any other: it is linked only through its
+key tokens, so a non-key input in a protocol whose keys are all `out` is never usable.
+
+Role r may send m when r is m's sender, m is unsent, r knows (in m's context) every
+`in` of m and none of its `out`/`nil` parameters, and not every key m binds as `out`
+is already bound (a message binding a key starts a new enactment: bspl's `viable`).
 
 This module imports no solver: the explorer, the Z3 back end and counterexample
 replay all read the same `Rules`.
@@ -27,34 +37,61 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..bspl.compose import FlatProtocol
+from ..enactment import Shape, disabled_reasons, is_enabled, key_parameters, linked, shapes
+
+Msg = Shape  # a message of the protocol, as the enactment rule sees it
+
+INPUT = -1  # the index standing for the inputs' arrival among a role's observations
 
 
-@dataclass(frozen=True)
-class Msg:
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One thing a role observed: sending or receiving message `index`, or (INPUT) the
+    arrival of the public inputs. `tokens`: the key parameters it links by."""
+
     index: int
-    name: str
-    sender: str
-    recipients: tuple[str, ...]
-    ins: frozenset[str]
-    outs: frozenset[str]
-    nils: frozenset[str]
-    carried: tuple[str, ...]  # in and out, in declaration order
-    out_keys: frozenset[str]  # key parameters bound as out
+    tokens: frozenset[str]
+    carried: tuple[str, ...]
+
+
+class RoleKnowledge(frozenset):
+    """Everything one role has observed (the union of what its observations carry), and
+    the observations themselves: `for_message(m)` is what it may use for m."""
+
+    def __new__(cls, observed: Iterable[str], observations: tuple[Observation, ...] = (),
+                keyless: bool = False):
+        self = super().__new__(cls, observed)
+        self.observations = observations
+        self.keyless = keyless
+        self._ctx: dict[frozenset[str], frozenset[str]] = {}
+        return self
+
+    def for_message(self, m: Shape) -> frozenset[str]:
+        """The parameters carried by the observations linked to m's keys (its key context)."""
+        if self.keyless:
+            return frozenset(self)
+        got = self._ctx.get(m.keys)
+        if got is None:
+            obs = linked(m.keys, self.observations, lambda o: o.tokens)
+            got = self._ctx[m.keys] = frozenset(p for o in obs for p in o.carried)
+        return got
+
+
+def _context(m: Shape, knows) -> frozenset[str] | set[str]:
+    return knows.for_message(m) if isinstance(knows, RoleKnowledge) else knows
 
 
 class Rules:
-    """A FlatProtocol prepared for reasoning: messages by index, binders, public ins/outs."""
+    """A FlatProtocol prepared for reasoning: message shapes by index, binders, public ins/outs."""
 
     def __init__(self, flat: FlatProtocol):
         self.flat = flat
         self.name = flat.name
-        msgs: list[Msg] = []
-        for i, m in enumerate(flat.messages):
-            recips = tuple(dict.fromkeys(r for r in m.recipients if r != m.sender))
-            keys = {p.name for p in m.params if p.key}
-            msgs.append(Msg(i, m.name, m.sender, recips, m.ins, m.outs, m.nils, m.carried,
-                            frozenset(m.outs & keys)))
-        self.messages: tuple[Msg, ...] = tuple(msgs)
+        self.key_params: frozenset[str] = key_parameters(flat)
+        # no key anywhere: one implicit enactment, every observation linked
+        self.keyless: bool = not self.key_params
+        msgs = shapes(flat)
+        self.messages: tuple[Shape, ...] = msgs
         self.by_name = {m.name: m for m in msgs}
         roles = list(flat.roles)
         for m in msgs:
@@ -64,14 +101,15 @@ class Rules:
         self.roles: tuple[str, ...] = tuple(roles)
         self.public_ins: frozenset[str] = frozenset(flat.ins)
         self.public_outs: tuple[str, ...] = tuple(flat.outs)
-        binders: dict[str, list[Msg]] = {}
+        binders: dict[str, list[Shape]] = {}
         for m in msgs:
             for p in m.outs:
                 binders.setdefault(p, []).append(m)
-        self.binders: dict[str, tuple[Msg, ...]] = {p: tuple(ms) for p, ms in binders.items()}
+        self.binders: dict[str, tuple[Shape, ...]] = {p: tuple(ms) for p, ms in binders.items()}
         # the External inputs: every public `in` parameter, delivered in one arrival to
         # each input role (a role that sends or receives a message mentioning one)
         self.inputs: tuple[str, ...] = tuple(p for p in flat.ins)
+        self.input_tokens: frozenset[str] = self.public_ins & self.key_params
         mentioned = {r: set() for r in roles}
         for m in msgs:
             ps = m.ins | m.outs | m.nils | set(m.carried)
@@ -86,18 +124,36 @@ class Rules:
 
     # -- knowledge and enabling on an explicit history ---------------------------------
 
-    def knowledge(self, sent: Iterable[int], received: Iterable[tuple[int, str]],
-                  arrived: Iterable[str] = ()) -> dict[str, set[str]]:
-        """What each role knows after the given sends, receptions and input arrivals."""
-        k: dict[str, set[str]] = {r: set() for r in self.roles}
+    def observation(self, index: int) -> Observation:
+        """Sending or receiving message `index`, or (INPUT) the arrival of the inputs."""
+        if index == INPUT:
+            return Observation(INPUT, self.input_tokens, self.inputs)
+        m = self.messages[index]
+        return Observation(index, m.links, m.carried)
+
+    def observations(self, sent: Iterable[int], received: Iterable[tuple[int, str]],
+                     arrived: Iterable[str] = ()) -> dict[str, list[Observation]]:
+        """Each role's observations in the given history (sends, receptions, arrivals)."""
+        obs: dict[str, list[Observation]] = {r: [] for r in self.roles}
         for r in arrived:
-            k[r].update(self.inputs)
+            obs[r].append(self.observation(INPUT))
         for i in sent:
-            m = self.messages[i]
-            k[m.sender].update(m.carried)
+            obs[self.messages[i].sender].append(self.observation(i))
         for i, r in received:
-            k[r].update(self.messages[i].carried)
-        return k
+            obs[r].append(self.observation(i))
+        return obs
+
+    def knowledge(self, sent: Iterable[int], received: Iterable[tuple[int, str]],
+                  arrived: Iterable[str] = ()) -> dict[str, RoleKnowledge]:
+        """What each role has observed after the given history; `k[r].for_message(m)` is
+        r's knowledge in m's key context (what `enabled` and `disabled_reasons` test)."""
+        return {r: RoleKnowledge((p for o in os for p in o.carried), tuple(os), self.keyless)
+                for r, os in self.observations(sent, received, arrived).items()}
+
+    def knows(self, m: Shape, sent: Iterable[int], received: Iterable[tuple[int, str]],
+              arrived: Iterable[str] = ()) -> frozenset[str]:
+        """What m's sender knows in m's key context after the given history."""
+        return self.knowledge(sent, received, arrived)[m.sender].for_message(m)
 
     def bound(self, sent: Iterable[int]) -> set[str]:
         """Parameters bound as out by some sent message."""
@@ -106,25 +162,113 @@ class Rules:
             out |= self.messages[i].outs
         return out
 
-    def disabled_reasons(self, m: Msg, sent: frozenset[int] | set[int], knows: set[str],
+    def disabled_reasons(self, m: Shape, sent: frozenset[int] | set[int], knows,
                          bound: set[str]) -> list[str]:
-        """Why `m` cannot be sent now (empty list: it is enabled)."""
-        reasons: list[str] = []
-        if m.index in sent:
-            return ["already sent (one instance per enactment)"]
-        for p in sorted(m.ins - knows):
-            reasons.append(f"{m.sender} does not know in {p}")
-        for p in sorted(m.outs & knows):
-            reasons.append(f"{m.sender} already knows out {p}")
-        for p in sorted(m.nils & knows):
-            reasons.append(f"{m.sender} knows nil {p}")
-        if m.out_keys and m.out_keys <= bound:
-            reasons.append(f"key {', '.join(sorted(m.out_keys))} already bound (a new enactment)")
+        """Why `m` cannot be sent now (empty list: it is enabled). `knows`: the sender's
+        `RoleKnowledge` (or a plain set, taken as m's key context)."""
+        ctx = _context(m, knows)
+        reasons = disabled_reasons(m, ctx, sent=m.index in sent, keys_bound=bound)
+        unlinked = set(knows) - set(ctx)
+        if unlinked:  # seen, but only in observations not linked to m's keys
+            keys = ", ".join(sorted(m.keys)) or "none"
+            reasons = [f"{x} (seen, but not linked to keys {keys})"
+                       if x.rsplit(" ", 1)[-1] in unlinked and "does not know" in x else x
+                       for x in reasons]
         return reasons
 
-    def enabled(self, m: Msg, sent, knows: set[str], bound: set[str]) -> bool:
-        return (m.index not in sent and m.ins <= knows and not (m.outs & knows)
-                and not (m.nils & knows) and not (m.out_keys and m.out_keys <= bound))
+    def enabled(self, m: Shape, sent, knows, bound: set[str]) -> bool:
+        """May m be sent now; `knows` as for `disabled_reasons`."""
+        return is_enabled(m, _context(m, knows), sent=m.index in sent, keys_bound=bound)
+
+
+class _Context:
+    """One key context kept up to date as a role observes more (the fixpoint of `linked`,
+    grown one observation at a time): the tokens reached, what is known, the rest."""
+
+    __slots__ = ("tokens", "known", "pending", "keyless")
+
+    def __init__(self, seed: frozenset[str], keyless: bool):
+        self.tokens: set[str] = set(seed)
+        self.known: set[str] = set()
+        self.pending: list[Observation] = []
+        self.keyless = keyless
+
+    def add(self, o: Observation) -> None:
+        if not (self.keyless or o.tokens & self.tokens):
+            self.pending.append(o)
+            return
+        self.known.update(o.carried)
+        new = o.tokens - self.tokens
+        while new:  # new tokens may link observations set aside so far
+            self.tokens |= new
+            new = set()
+            rest = []
+            for q in self.pending:
+                if q.tokens & self.tokens:
+                    self.known.update(q.carried)
+                    new |= q.tokens - self.tokens
+                else:
+                    rest.append(q)
+            self.pending = rest
+
+
+class History:
+    """A growing history (sends, receptions, arrivals) with each role's knowledge kept
+    up to date, per key context, incrementally: replay and simulation add one event at
+    a time (same answers as `Rules.knowledge`, without recomputing the fixpoint)."""
+
+    def __init__(self, rules: Rules):
+        self.rules = rules
+        self.sent: set[int] = set()
+        self.received: set[tuple[int, str]] = set()
+        self.arrived: set[str] = set()
+        self.bound: set[str] = set()
+        self._obs: dict[str, list[Observation]] = {r: [] for r in rules.roles}
+        self._ctx: dict[tuple[str, frozenset[str]], _Context] = {}
+
+    def knows(self, role: str) -> RoleKnowledge:
+        """Everything `role` observed, with its observations (see `RoleKnowledge`)."""
+        os = self._obs[role]
+        return RoleKnowledge((p for o in os for p in o.carried), tuple(os), self.rules.keyless)
+
+    def context(self, m: Shape) -> set[str]:
+        """What m's sender knows in m's key context now (a live set: it grows in place
+        as the sender observes more)."""
+        key = (m.sender, m.keys)
+        c = self._ctx.get(key)
+        if c is None:
+            c = self._ctx[key] = _Context(m.keys, self.rules.keyless)
+            for o in self._obs[m.sender]:
+                c.add(o)
+        return c.known
+
+    def _observe(self, role: str, index: int) -> None:
+        o = self.rules.observation(index)
+        self._obs[role].append(o)
+        for (r, _), c in self._ctx.items():
+            if r == role:
+                c.add(o)
+
+    def send(self, m: Shape) -> None:
+        self.sent.add(m.index)
+        self.bound |= m.outs
+        self._observe(m.sender, m.index)
+
+    def receive(self, index: int, role: str) -> None:
+        self.received.add((index, role))
+        self._observe(role, index)
+
+    def arrive(self, role: str) -> None:
+        self.arrived.add(role)
+        self._observe(role, INPUT)
+
+    def enabled(self, m: Shape) -> bool:
+        return is_enabled(m, self.context(m), sent=m.index in self.sent, keys_bound=self.bound)
+
+    def disabled_reasons(self, m: Shape) -> list[str]:
+        if self.enabled(m):
+            return []
+        return self.rules.disabled_reasons(m, self.sent, self.knows(m.sender), self.bound)
 
 
 class ReplayError(ValueError):
@@ -136,40 +280,32 @@ def replay(rules: Rules, events: list[dict]) -> tuple[frozenset[int], frozenset[
 
     Returns the final (sent, received, arrived); raises ReplayError at the first invalid step.
     """
-    sent: set[int] = set()
-    received: set[tuple[int, str]] = set()
-    arrived: set[str] = set()
-    k = rules.knowledge((), ())
-    bound: set[str] = set()
+    h = History(rules)
     for n, e in enumerate(events):
         if e["kind"] == "input":
             r = e["role"]
-            if r not in rules.input_roles or r in arrived:
+            if r not in rules.input_roles or r in h.arrived:
                 raise ReplayError(f"event {n}: no input arrives at {r} here")
-            arrived.add(r)
-            k[r].update(rules.inputs)
+            h.arrive(r)
             continue
         m = rules.by_name.get(e["message"])
         if m is None:
             raise ReplayError(f"event {n}: unknown message {e['message']!r}")
         if e["kind"] == "send":
-            reasons = rules.disabled_reasons(m, sent, k[m.sender], bound)
+            reasons = h.disabled_reasons(m)
             if reasons:
                 raise ReplayError(f"event {n}: {m.name} not enabled: {'; '.join(reasons)}")
-            sent.add(m.index)
-            k[m.sender].update(m.carried)
-            bound |= m.outs
+            h.send(m)
         elif e["kind"] == "receive":
             r = e["role"]
-            if m.index not in sent:
+            if m.index not in h.sent:
                 raise ReplayError(f"event {n}: {r} receives {m.name} before it is sent")
-            if r not in m.recipients or (m.index, r) in received:
+            if r not in m.recipients or (m.index, r) in h.received:
                 raise ReplayError(f"event {n}: {r} may not receive {m.name} here")
-            received.add((m.index, r))
-            k[r].update(m.carried)
+            h.receive(m.index, r)
         else:
             raise ReplayError(f"event {n}: unknown kind {e['kind']!r}")
-    return frozenset(sent), frozenset(received), frozenset(arrived)
+    return frozenset(h.sent), frozenset(h.received), frozenset(h.arrived)
 
 
 def simulate(rules: Rules, seed: int, max_steps: int = 100_000) -> frozenset[int]:
@@ -181,23 +317,26 @@ def simulate(rules: Rules, seed: int, max_steps: int = 100_000) -> frozenset[int
     import random
 
     rng = random.Random(seed)
-    sent: set[int] = set()
-    pending: list[tuple[int, str]] = [(-1, r) for r in rules.input_roles]  # -1: input arrival
-    k = rules.knowledge((), ())
-    bound: set[str] = set()
+    h = History(rules)
+    pending: list[tuple[int, str]] = [(INPUT, r) for r in rules.input_roles]
+    # each unsent message with its sender's live context set (updated in place by h)
+    unsent = [(m, h.context(m)) for m in rules.messages]
     for _ in range(max_steps):
-        sends = [m for m in rules.messages if rules.enabled(m, sent, k[m.sender], bound)]
+        bound = h.bound
+        sends = [m for m, known in unsent if is_enabled(m, known, sent=False, keys_bound=bound)]
         n = len(sends) + len(pending)
         if not n:
             break
         pick = rng.randrange(n)
         if pick < len(sends):
             m = sends[pick]
-            sent.add(m.index)
-            k[m.sender].update(m.carried)
-            bound |= m.outs
+            h.send(m)
+            unsent = [x for x in unsent if x[0] is not m]
             pending.extend((m.index, r) for r in m.recipients)
         else:
             i, r = pending.pop(pick - len(sends))
-            k[r].update(rules.messages[i].carried if i >= 0 else rules.inputs)
-    return frozenset(sent)
+            if i == INPUT:
+                h.arrive(r)
+            else:
+                h.receive(i, r)
+    return frozenset(h.sent)

@@ -40,6 +40,20 @@ def test_z3_agrees_with_explorer(flat):
     agree(flat)
 
 
+@SETTINGS
+@given(flat_protocols(multikey=True))
+def test_z3_agrees_with_explorer_on_key_contexts(flat):
+    """2-3 key parameters, sub-enactments, relay chains, keyed and unkeyed inputs."""
+    agree(flat)
+
+
+@pytest.mark.slow
+@settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(flat_protocols(max_messages=7, max_params=5, multikey=True))
+def test_z3_agrees_with_explorer_on_key_contexts_many(flat):
+    agree(flat)
+
+
 @pytest.mark.slow
 @settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
 @given(flat_protocols(max_messages=7, max_params=5))
@@ -48,7 +62,7 @@ def test_z3_agrees_with_explorer_many(flat):
 
 
 @settings(max_examples=30, deadline=None)
-@given(bspl_protocols())
+@given(bspl_protocols() | bspl_protocols(multikey=True))
 def test_generator_yields_wellformed_text(text):
     from protoverify.bspl import parse, validate
 

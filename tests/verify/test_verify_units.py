@@ -224,9 +224,9 @@ def test_accepts_protocol_and_name():
         verify(spec["Order"], properties=["bogus"])
 
 
-def test_public_in_without_key_is_known_from_the_start():
-    # bspl 1.1.0: the External message carries no key here, so its known() ignores it,
-    # rfq is never enabled, and it reports nonlive {id, price}. We: live (docs/semantics.md).
+def test_public_in_without_key_is_never_linked():
+    # the inputs' arrival carries no key token here (id is `out`), so it is linked to no
+    # enactment: item is never usable, rfq is dead, nonlive {id, price}, as bspl 1.1.0 says
     text = """
 Quote {
   roles B, S
@@ -235,12 +235,14 @@ Quote {
   S -> B: quote[in id key, in item, out price]
 }"""
     r, x = both(text)
-    assert r.liveness.verdict == "live" and x.live and all(r.enactable.values())
+    assert r.liveness.verdict == "nonlive" and not x.live
+    assert r.enactable == x.enactable == {"rfq": False, "quote": False}
+    assert r.liveness.disabled["rfq"] == ["B does not know in item (seen, but not linked to keys id)"]
 
 
-def test_nil_on_public_in_races_the_input():
-    # the input p reaches A at an arbitrary time (bspl's External message): before it,
-    # start (nil p) is enabled; start binds the key, so go is then disabled: stuck
+def test_nil_on_unlinked_public_in_is_always_enabled():
+    # p arrives at A but is linked to no enactment (no key token): start (nil p) never
+    # sees it, go (in p) never can use it; start binds the key, so go stays dead
     text = """
 NilIn {
   roles A, B
@@ -249,11 +251,26 @@ NilIn {
   A -> B: go[out id key, in p, out done]
 }"""
     r, x = both(text)
-    assert r.enactable == x.enactable == {"start": True, "go": True}
+    assert r.enactable == x.enactable == {"start": True, "go": False}
     assert r.liveness.verdict == "nonlive" and not x.live
     kinds = [e["kind"] for e in r.liveness.counterexample]
     assert kinds.count("input") == 2  # in a stuck state every input has arrived
-    assert r.liveness.knowledge["A"] == ["id", "p"]
+    assert r.liveness.knowledge["A"] == ["id", "p"]  # observed, though p is in no context
+
+
+def test_nil_on_linked_public_in_is_dead():
+    # with the key an input too, the arrival is linked, but it brings id and p together:
+    # A never knows id without p, so start (in id, nil p) is dead; go completes
+    text = """
+NilIn {
+  roles A, B
+  parameters in id key, in p, out done
+  A -> B: start[in id key, nil p, out done]
+  A -> B: go[in id key, in p, out done]
+}"""
+    r, x = both(text)
+    assert r.enactable == x.enactable == {"start": False, "go": True}
+    assert r.liveness.verdict == "live" and x.live
 
 
 LATE_INPUT = """

@@ -4,15 +4,12 @@ Library API (stable, typed): `load`, `validate`, `flatten`, `verify`, `audit`,
 and the types they take and return. Nothing here prints or exits: the CLI does that.
 
 `protoverify.verify` and `protoverify.audit` are the front-door *functions*
-(from `protoverify.api`). The implementation packages of the same names stay
-importable with `from` imports (`from protoverify.verify.solve import run`,
-`from protoverify.auditor.driver import audit`); they are loaded below, before the
-functions are bound, so that a later submodule import never rebinds the names
+(from `protoverify.api`); their implementations are the plain subpackages
+`protoverify.prover` and `protoverify.auditor`, whose names no function shadows
 (docs/architecture.md, "Public API").
 """
 from __future__ import annotations
 
-from . import verify as _verify_package  # noqa: F401  (load first: see above)
 from ._version import __version__
 from .api import Delivery, LogFormat, Source, audit, verify
 from .auditor.result import AuditInputError, AuditResult
@@ -32,7 +29,7 @@ from .findings import CODES, Code, Finding, Severity
 from .monitor.simulate import Simulator, simulate
 from .traces._common import FormatError
 from .traces.event import BadRecord, Event, ReadStats
-from .verify.result import LivenessResult, Report, SafetyResult, Verdict
+from .prover.result import LivenessResult, Report, SafetyResult, Verdict
 
 __all__ = [
     "AuditInputError", "AuditResult", "BSPLError", "BSPLSyntaxError", "BadRecord", "CODES", "Code",

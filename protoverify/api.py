@@ -1,9 +1,8 @@
 """The front doors: `verify` and `audit`, typed, with every option named.
 
 `protoverify/__init__.py` re-exports both; they delegate to the implementation
-packages `protoverify.verify` and `protoverify.audit` (which the functions'
-names shadow as attributes of `protoverify`: see docs/architecture.md, "Public
-API"). Neither loads z3 nor the log readers until it is called.
+packages `protoverify.prover` and `protoverify.auditor` (docs/architecture.md,
+"Public API"). Neither loads z3 nor the log readers until it is called.
 """
 from __future__ import annotations
 
@@ -14,8 +13,8 @@ from typing import Any, Literal
 from .auditor.result import AuditResult
 from .bspl import FlatProtocol, Protocol, Specification
 from .traces.event import BadRecord, Event
-from .verify import PROPERTIES, Property, Report
-from .verify import verify as _verify
+from .prover import PROPERTIES, Property, Report
+from .prover import verify as _verify
 
 #: A log format name (`protoverify.traces.FORMATS`); None detects it per file.
 LogFormat = Literal["native", "envelope", "ahoy", "ahoy-json", "adapter"]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .bspl import BSPLError, Diagnostic, Specification, parse, read_source, validate
-from .verify.result import Report, Verdict
+from .prover.result import Report, Verdict
 
 #: The version of the `check --format json` document; bumped when a key changes meaning.
 JSON_VERSION = 1
@@ -78,7 +78,7 @@ def verify_protocol(spec: Specification, p: ProtocolReport, timeout: float) -> N
         p.result = Report(p.name)
         return
     from .bspl import flatten
-    from .verify import verify
+    from .prover import verify
 
     try:
         flat = flatten(spec, p.name)

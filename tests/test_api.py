@@ -1,7 +1,7 @@
 """The public API: front-door functions beside plain subpackages, a lean import.
 
 Each import-order case runs in a fresh interpreter: the point is what Python's
-import system does to `protoverify.verify` / `protoverify.audit` when a
+import system does to the front doors `protoverify.verify` / `protoverify.audit` when a
 subpackage module is imported first, later, or by `from` form.
 """
 from __future__ import annotations
@@ -32,12 +32,12 @@ FRONT_DOORS = ("import protoverify.api as api\n"
 
 
 @pytest.mark.parametrize("first", [
-    "import protoverify.verify.solve",
+    "import protoverify.prover.solve",
     "import protoverify.auditor.driver",
     "from protoverify.auditor.driver import audit as run_audit",
-    "import protoverify.verify.solve, protoverify.auditor.driver, protoverify.monitor.simulate",
-    "import protoverify; from protoverify.verify import solve; from protoverify.auditor import driver",
-    "import protoverify; import protoverify.verify.explorer; import protoverify.traces.native_fast",
+    "import protoverify.prover.solve, protoverify.auditor.driver, protoverify.monitor.simulate",
+    "import protoverify; from protoverify.prover import solve; from protoverify.auditor import driver",
+    "import protoverify; import protoverify.prover.explorer; import protoverify.traces.native_fast",
 ])
 def test_front_doors_survive_submodule_imports(first: str) -> None:
     proc = run_fresh(f"{first}\nimport protoverify\n{FRONT_DOORS}")
@@ -50,10 +50,10 @@ def test_subpackages_stay_importable() -> None:
             "import protoverify\n"
             "assert protoverify.auditor.driver is d and callable(protoverify.audit)\n"
             "from protoverify.auditor.driver import audit\n"
-            "from protoverify.verify.solve import run\n"
+            "from protoverify.prover.solve import run\n"
             "from protoverify.auditor import driver\n"
-            "import protoverify.verify.solve\n"
-            "verify_pkg = sys.modules['protoverify.verify']\n"
+            "import protoverify.prover.solve\n"
+            "verify_pkg = sys.modules['protoverify.prover']\n"
             "assert verify_pkg.solve.run is run and driver.audit is audit\n"
             "assert callable(verify_pkg.verify) and verify_pkg.__path__\n")
     proc = run_fresh(code)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from protoverify.bspl import Diagnostic
 from protoverify.check import FileReport, ProtocolReport, exit_code
-from protoverify.verify.result import LivenessResult, Report, SafetyResult, Verdict
+from protoverify.prover.result import LivenessResult, Report, SafetyResult, Verdict
 
 SAFETY = ["safe", "unsafe", "unknown", "skipped"]
 LIVENESS = ["live", "nonlive", "unknown", "skipped"]

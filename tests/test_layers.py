@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"enactment"},
     {"findings"},
     {"traces"},
-    {"verify", "monitor"},
+    {"prover", "monitor"},
     {"agents"},
     {"exchange"},
     {"auditor", "check"},
@@ -37,7 +37,7 @@ RANK = {unit: i for i, layer in enumerate(LAYERS) for unit in layer}
 
 
 def _unit(module: str) -> str:
-    """`protoverify.auditor.driver` -> `audit`; the package itself -> `<root>`."""
+    """`protoverify.auditor.driver` -> `auditor`; the package itself -> `<root>`."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else "<root>"
 
@@ -102,8 +102,8 @@ def test_the_check_sees_imports() -> None:
     assert {("auditor", "monitor"), ("cli", "commands"), ("monitor", "bspl"), ("<root>", "api")} <= edges
 
 
-@pytest.mark.parametrize("here,there", [("monitor", "auditor"), ("commands", "cli"), ("bspl", "verify"),
-                                        ("traces", "monitor"), ("verify", "monitor"), ("findings", "auditor")])
+@pytest.mark.parametrize("here,there", [("monitor", "auditor"), ("commands", "cli"), ("bspl", "prover"),
+                                        ("traces", "monitor"), ("prover", "monitor"), ("findings", "auditor")])
 def test_named_upward_edges_are_absent(here: str, there: str) -> None:
     edges = {(_unit(_module_of(f).removesuffix(".__init__")), _unit(t)) for f in FILES for t, _ in _imports(f)}
     assert (here, there) not in edges

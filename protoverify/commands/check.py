@@ -32,7 +32,7 @@ def render_check_text(reports: list[FileReport], diagram: bool = False) -> str:
             for d in p.diagnostics:
                 lines.append(d.format())
             if p.result is not None:
-                from ..verify import render_diagrams, render_text
+                from ..prover import render_diagrams, render_text
 
                 text = render_text(p.result)
                 if text:

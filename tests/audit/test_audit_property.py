@@ -1,6 +1,6 @@
 """Property tests: conformant enactments audit clean; one mutation is reported at its line.
 
-The enactments come from the verifier's rules (`protoverify.verify.rules.Rules`), not
+The enactments come from the verifier's rules (`protoverify.prover.rules.Rules`), not
 from the Monitor that judges them: a random maximal run (sends, and receptions in any
 order), checked step by step with the verifier's `replay`, then written as a native
 log with fresh values for every `out` parameter of every enactment.
@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from protoverify.auditor.driver import AuditResult, audit
 from protoverify.bspl import FlatProtocol, flatten, load
-from protoverify.verify.result import receive_event, send_event
-from protoverify.verify.rules import Msg, Rules, replay
+from protoverify.prover.result import receive_event, send_event
+from protoverify.prover.rules import History, Msg, Rules, replay
 from tests.helpers.audit import PURCHASE
 from tests.helpers.oracle import read_expectations
 from tests.helpers.paths import SPECS
@@ -44,21 +44,17 @@ FLATS = {(p, n): flatten(load(p), n) for p, n in LIVE}
 
 def _run(rules: Rules, rng: random.Random, receipts_at_send: bool) -> list[tuple[Msg, str | None]]:
     """One maximal enactment: (message, None) for a send, (message, role) for a reception."""
-    sent: set[int] = set()
-    bound: set[str] = set()
-    know = rules.knowledge((), ())
+    h = History(rules)  # the verifier's incremental knowledge, per key context
     pending: list[tuple[Msg, str]] = []
     steps: list[tuple[Msg, str | None]] = []
     while True:
-        sends = [m for m in rules.messages if rules.enabled(m, sent, know[m.sender], bound)]
+        sends = [m for m in rules.messages if h.enabled(m)]
         if not sends and not pending:
             break
         pick = rng.randrange(len(sends) + len(pending))
         if pick < len(sends):
             m = sends[pick]
-            sent.add(m.index)
-            bound |= m.outs
-            know[m.sender].update(m.carried)
+            h.send(m)
             steps.append((m, None))
             pending.extend((m, r) for r in m.recipients)
             if not receipts_at_send:
@@ -67,12 +63,12 @@ def _run(rules: Rules, rng: random.Random, receipts_at_send: bool) -> list[tuple
         else:
             picks = range(pick - len(sends), pick - len(sends) + 1)
         for m, r in [pending[i] for i in picks]:
-            know[r].update(m.carried)
+            h.receive(m.index, r)
             steps.append((m, r))
         del pending[picks.start:picks.stop]
     # the verifier's own check of the run, and of its end: every public out bound
     replay(rules, [send_event(m) if r is None else receive_event(m, r) for m, r in steps])
-    assert set(rules.public_outs) <= bound, (rules.name, sorted(set(rules.public_outs) - bound))
+    assert set(rules.public_outs) <= h.bound, (rules.name, sorted(set(rules.public_outs) - h.bound))
     return steps
 
 

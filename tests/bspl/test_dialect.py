@@ -16,8 +16,8 @@ from protoverify.bspl import flatten, load, parse, validate
 from protoverify.check import check_file
 from protoverify.monitor.monitor import Monitor
 from protoverify.traces.event import Event
-from protoverify.verify import verify
-from protoverify.verify.rules import Rules
+from protoverify.prover import verify
+from protoverify.prover.rules import Rules
 from tests.helpers import oracle
 from tests.helpers.paths import REPO
 

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 
 from protoverify.bspl import CODES, Diagnostic, Protocol, Specification, flatten, parse, validate
 from protoverify.bspl.model import Message
-from protoverify.verify import verify
+from protoverify.prover import verify
 from tests.bspl.test_diagnostics import CASES, STRICT_CASES
 from tests.helpers.paths import CORPUS, REPO, SPECS
 from tests.helpers.strategies import bspl_protocols

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 
-from protoverify.verify.explorer import explore, path_to
-from protoverify.verify.rules import Rules, replay
+from protoverify.prover.explorer import explore, path_to
+from protoverify.prover.rules import Rules, replay
 from tests.helpers.strategies import flat_protocols
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from protoverify import flatten, load
-from protoverify.verify import render_mermaid, render_text, verify
-from protoverify.verify.explorer import explore
-from protoverify.verify.rules import ReplayError, Rules, replay
+from protoverify.prover import render_mermaid, render_text, verify
+from protoverify.prover.explorer import explore
+from protoverify.prover.rules import ReplayError, Rules, replay
 from tests.helpers.paths import REPO
 
 DIV = REPO / "tests" / "fixtures" / "bspl_divergences"
@@ -70,7 +70,7 @@ def test_context_is_a_fixpoint_whatever_the_order_of_arrival():
 
 def test_replay_refuses_a_send_outside_its_context():
     rules = Rules(flat_of(RELAY))
-    from protoverify.verify.result import receive_event, send_event
+    from protoverify.prover.result import receive_event, send_event
 
     m = rules.by_name
     events = [send_event(m["ask"]), receive_event(m["ask"], "B"), send_event(m["fetch"]),

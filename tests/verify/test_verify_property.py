@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from protoverify.verify import verify
-from protoverify.verify.explorer import explore
-from protoverify.verify.rules import Rules, replay
+from protoverify.prover import verify
+from protoverify.prover.explorer import explore
+from protoverify.prover.rules import Rules, replay
 from tests.helpers.strategies import bspl_protocols, flat_protocols
 
 

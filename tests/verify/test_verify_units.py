@@ -5,9 +5,9 @@ import pytest
 
 from bench.families import chain, concurrent_replies, deadlocked_pair, independent_choices, races
 from protoverify import flatten, load
-from protoverify.verify import render_mermaid, render_text, verify
-from protoverify.verify.explorer import explore
-from protoverify.verify.rules import ReplayError, Rules, replay
+from protoverify.prover import render_mermaid, render_text, verify
+from protoverify.prover.explorer import explore
+from protoverify.prover.rules import ReplayError, Rules, replay
 
 
 def flat(text: str, name: str | None = None):

@@ -5,7 +5,7 @@ protoverify departs from bspl's `known()` (verification/paths.py) in two ways
 links through any parameter a message mentions, and grows the context with every
 parameter it carries), (b) the context is a fixpoint (bspl scans the role's path once,
 in order). This module explores one enactment path by path (a role's observations keep
-their order) with either rule switched, everything else as in protoverify.verify. A
+their order) with either rule switched, everything else as in protoverify.prover. A
 disagreement with bspl on a generated protocol is *explained* by the departures when
 exploring with bspl's rule gives bspl's verdict while exploring with ours gives ours.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protoverify.verify.rules import INPUT, Rules
+from protoverify.prover.rules import INPUT, Rules
 
 MODES = ("ours", "a", "b", "bspl")  # (a) switched, (b) switched, both
 

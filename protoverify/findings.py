@@ -57,6 +57,10 @@ CODES: dict[str, Code] = {c.code: c for c in (
        "key parameter means the enactment cannot be identified."),
     _c("REC006", "record", "warning", "nil parameter carried",
        "The bindings give a value to a parameter the message declares nil (it must not carry it)."),
+    _c("REC007", "record", "error", "input not audited",
+       "A whole input could not be audited: missing, unreadable, not a log this package reads "
+       "(an unrecognised format, a binary file named by its format), or its reading broke off "
+       "(a corrupt compressed stream). The other inputs are still audited; the exit code is 2."),
     # role: who acted
     _c("ROL001", "role", "error", "wrong sender role",
        "The sender is not the role that the protocol says sends this message."),

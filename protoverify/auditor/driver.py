@@ -8,8 +8,10 @@ status record (unless `record_enactments=True`, which JUnit needs).
 from __future__ import annotations
 
 import gc
+import lzma
 import os
 import re
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -21,6 +23,7 @@ import orjson
 from ..bspl import FlatProtocol, Specification, flatten, load
 from ..findings import CODES, Finding, Severity, finding
 from ..monitor.monitor import Delivery, EnactmentStatus, Monitor
+from ..traces._open import open_log
 from ..traces.event import BadRecord, Event, ReadStats
 from .result import AuditInputError, AuditResult
 
@@ -90,7 +93,7 @@ def _has_receipts(path: str, fmt: str) -> bool:
     # chunked reads, not mmap: a mapped file's touched pages count in the process's RSS
     chunk, overlap = 4 << 20, 64
     tail = b""
-    with open(path, "rb") as f:
+    with open_log(path) as f:
         while True:
             data = f.read(chunk)
             if not data:
@@ -193,6 +196,46 @@ class _Router:
         return None
 
 
+#: What a reader may raise when a file breaks off under it (I/O, corrupt compressed stream).
+_READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, lzma.LZMAError, zlib.error)
+
+
+def _unreadable(path: str, format: str | None,
+                detect: Callable[[str], str]) -> str | tuple[str]:
+    """Why `path` cannot be audited (a sentence), or `(format,)` when it can ("empty": zero events)."""
+    from ..traces import FormatError
+    from ..traces._common import EmptyLog
+
+    if not os.path.exists(path):
+        return "no such log file"
+    if os.path.isdir(path):
+        return "a directory, not a log file (name the directory on the command line to recurse into it)"
+    if not os.path.isfile(path):
+        return "not a regular file"
+    try:
+        return (format or detect(path),)
+    except EmptyLog:
+        return ("empty",)
+    except FormatError as e:
+        return str(e)
+    except _READ_ERRORS as e:
+        return f"cannot read it: {getattr(e, 'strerror', None) or e}"
+
+
+def _not_audited(path: str, why: str, line: int | None = None) -> Finding:
+    return finding("REC007", f"{path} was not audited: {why}" if line is None
+                   else f"{path} was audited only in part: {why}", source=path, line=line,
+                   expected="a log in one of the formats of docs/formats.md")
+
+
+def _receipts(path: str, fmt: str) -> bool:
+    """`_has_receipts`, false when the file cannot be read (its reading reports the error)."""
+    try:
+        return _has_receipts(path, fmt)
+    except _READ_ERRORS:
+        return False
+
+
 def _bad_record(bad: BadRecord) -> Finding:
     code = "REC002" if bad.reason.startswith("missing") and "field" in bad.reason else "REC001"
     return finding(code, bad.reason, source=bad.source, line=bad.line,
@@ -211,8 +254,10 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
     iterables of already-normalized Events. `delivery`: "send" (recipients learn
     at send time) or "receive" (only at receipt); by default "receive" when some
     native/envelope log records receipts. `checker`: a profile disabling codes or
-    changing severities. Raises AuditInputError for an unreadable spec, a missing
-    file or a file that is not a log.
+    changing severities. Raises AuditInputError for an unreadable spec or checker;
+    an input that cannot be audited (missing, unreadable, not a log, binary) is a
+    REC007 finding and is listed in `result.unread`, and the others are audited.
+    An empty file is a log of zero events.
     """
     from ..traces import FormatError, detect_format, read  # readers load lazily
 
@@ -221,22 +266,20 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
     plan: list[tuple[str, str | None, Any]] = []
+    failed: dict[str, str] = {}
     for src in sources:
         if isinstance(src, (str, os.PathLike)):
             path = os.fspath(src)
-            if not os.path.isfile(path):
-                raise AuditInputError(f"no such log file: {path}")
-            try:
-                detected = format or detect_format(path)
-            except FormatError as e:
-                raise AuditInputError(f"{path}: {e}") from None
-            except OSError as e:
-                raise AuditInputError(f"cannot read {path}: {e.strerror or e}") from None
-            plan.append((path, detected, None))
+            why = _unreadable(path, format, detect_format)
+            if isinstance(why, str):
+                failed[path] = why
+                plan.append((path, None, None))
+            else:
+                plan.append((path, why[0], None))
         else:
             plan.append(("<events>", None, src))
     if delivery is None:
-        delivery = "receive" if any(fmt and _has_receipts(p, fmt) for p, fmt, _ in plan) else "send"
+        delivery = "receive" if any(fmt and _receipts(p, fmt) for p, fmt, _ in plan) else "send"
     if delivery not in ("send", "receive"):
         raise AuditInputError(f"delivery must be 'send' or 'receive', not {delivery!r}")
     mode: Delivery = "receive" if delivery == "receive" else "send"
@@ -276,11 +319,20 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
             stats = ReadStats()
             if items is None:
                 result.sources.append(path)
+                if path in failed:
+                    result.formats[path] = "?"
+                    result.unread.append(path)
+                    out.append(_not_audited(path, failed[path]))
+                    continue
                 result.formats[path] = fmt or "?"
+                if fmt == "empty":
+                    continue
                 try:
                     items = read(path, format=fmt, schema=router.schema, stats=stats)
                 except (FormatError, ValueError) as e:
-                    raise AuditInputError(f"{path}: {e}") from None
+                    result.unread.append(path)
+                    out.append(_not_audited(path, str(e)))
+                    continue
             route = router.route  # used only when there is no single monitor
             single = router.monitor(router.default) if router.default is not None else None
             try:
@@ -301,8 +353,10 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
                             progress(path, events)
                     else:
                         emit([_bad_record(it)])
-            except OSError as e:
-                raise AuditInputError(f"cannot read {path}: {e.strerror or e}") from None
+            except _READ_ERRORS as e:
+                result.unread.append(path)
+                out.append(_not_audited(path, f"reading stopped after line {stats.lines}: "
+                                        f"{getattr(e, 'strerror', None) or e}", line=stats.lines or None))
             result.records += stats.lines
             if progress is not None:
                 progress(path, events)

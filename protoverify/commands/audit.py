@@ -14,8 +14,9 @@ AUDIT_EXIT_CODES = """\b
 Exit codes:
   0  no finding at or above --fail-on
   1  some finding at or above --fail-on
-  2  usage or input error (unreadable spec, bad option, missing or
-     unrecognised log file)
+  2  usage or input error (unreadable spec, bad option); also when some
+     log could not be audited (missing, unreadable, not a log: a REC007
+     finding), after the report of everything else
 
 \b
 Finding codes (docs/auditing.md): REC record, ROL role, CAU causality,
@@ -101,4 +102,9 @@ def audit(logs: tuple[str, ...], spec: str, protocol: str | None, format_in: str
         echo(f"{output}: {c['error']} errors, {c['warning']} warnings, {c['info']} notes", err=True)
     else:
         echo(text.rstrip("\n"))
+    if result.unread:
+        for f in result.findings:
+            if f.code == "REC007":
+                echo(f"Error: {f.text}", err=True)
+        raise SystemExit(2)
     raise SystemExit(1 if result.failed("never" if fail_on == "never" else Severity(fail_on)) else 0)

@@ -56,7 +56,9 @@ class _Progress:
 
 
 @click.command(epilog=AUDIT_EXIT_CODES)
-@click.argument("logs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("logs", nargs=-1, required=True, type=click.Path())
+@click.option("--exclude", "exclude", multiple=True, metavar="GLOB",
+              help="Leave out the files (or folders) matching GLOB, e.g. '*.summary.json' (repeatable).")
 @click.option("--spec", "spec", required=True, type=click.Path(dir_okay=False),
               help="BSPL file holding the protocol.")
 @click.option("--protocol", default=None, help="Protocol to audit against (default: the only one, "
@@ -74,19 +76,28 @@ class _Progress:
 @click.option("--delivery", default="auto", show_default=True, type=click.Choice(["auto", "send", "receive"]),
               help="When recipients learn: at send, at receive, or auto (receive if a log records receipts).")
 @click.option("--checker", default=None, help="Checker profile (JSON file or name in checkers/).")
-def audit(logs: tuple[str, ...], spec: str, protocol: str | None, format_in: str, fmt: str,
+def audit(logs: tuple[str, ...], exclude: tuple[str, ...], spec: str, protocol: str | None, format_in: str, fmt: str,
           output: str | None, fail_on: str, delivery: str, checker: str | None) -> None:
-    """Audit the recorded enactments in LOGS against the protocol in --spec."""
+    """Audit the recorded enactments in LOGS against the protocol in --spec.
+
+    LOGS are files (plain, or gzip/bz2/xz compressed), directories (recursed for
+    .jsonl/.ndjson/.json/.log/.txt files) or `-` for standard input."""
     from ..auditor.driver import audit as run_audit
     from ..auditor.result import AuditInputError
     from ..report import render
+    from ._inputs import LOG_SUFFIXES, expand, rename_sources, stdin_files
 
+    paths = expand(logs, LOG_SUFFIXES, exclude)
+    if not paths:
+        echo("Error: no log file in " + ", ".join(logs) + (" (after --exclude)" if exclude else ""), err=True)
+        raise SystemExit(2)
     try:
-        with _Progress() as progress:
-            result = run_audit(spec, list(logs), protocol=protocol,
+        with _Progress() as progress, stdin_files(paths, ".log") as (paths, names):
+            result = run_audit(spec, paths, protocol=protocol,
                                format=None if format_in == "auto" else format_in, checker=checker,
                                delivery=None if delivery == "auto" else delivery,
                                record_enactments=fmt == "junit", progress=progress)
+            rename_sources(result, names)
     except AuditInputError as e:
         echo(f"Error: {e}", err=True)
         raise SystemExit(2) from None
@@ -103,8 +114,8 @@ def audit(logs: tuple[str, ...], spec: str, protocol: str | None, format_in: str
     else:
         echo(text.rstrip("\n"))
     if result.unread:
-        for f in result.findings:
-            if f.code == "REC007":
-                echo(f"Error: {f.text}", err=True)
+        for found in result.findings:
+            if found.code == "REC007":
+                echo(f"Error: {found.text}", err=True)
         raise SystemExit(2)
     raise SystemExit(1 if result.failed("never" if fail_on == "never" else Severity(fail_on)) else 0)

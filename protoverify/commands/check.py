@@ -1,6 +1,8 @@
 """`protoverify check FILE…`: validate (and prove) BSPL protocols."""
 from __future__ import annotations
 
+import sys
+
 import click
 import orjson
 
@@ -43,7 +45,9 @@ def render_check_text(reports: list[FileReport], diagram: bool = False) -> str:
 
 
 @click.command(epilog=CHECK_EXIT_CODES)
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--exclude", "exclude", multiple=True, metavar="GLOB",
+              help="Leave out the files (or folders) matching GLOB (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--timeout", type=click.FloatRange(min=0.001), default=5.0, show_default=True,
@@ -56,11 +60,21 @@ def render_check_text(reports: list[FileReport], diagram: bool = False) -> str:
                    "twice (E003) or public and private (E004), a public out nothing binds (E014). "
                    "These become errors (ill-formed, not verified) instead of warnings (W106-W109) "
                    "or silence.")
-def check(files: tuple[str, ...], fmt: str, timeout: float, diagram: bool, no_verify: bool,
+def check(files: tuple[str, ...], exclude: tuple[str, ...], fmt: str, timeout: float, diagram: bool, no_verify: bool,
           strict: bool) -> None:
     """Check the BSPL protocols in FILES: well-formedness, then (with Z3) safety,
-    liveness and enactability of every well-formed protocol."""
-    reports = [check_file(f, verify=not no_verify, timeout=timeout, strict=strict) for f in files]
+    liveness and enactability of every well-formed protocol.
+
+    FILES are .bspl files, directories (recursed for *.bspl) or `-` for standard input."""
+    from ._inputs import SPEC_SUFFIXES, STDIN, expand
+
+    paths = expand(files, SPEC_SUFFIXES, exclude)
+    if not paths:
+        echo("Error: no .bspl file in " + ", ".join(files) + (" (after --exclude)" if exclude else ""), err=True)
+        raise SystemExit(2)
+    stdin = sys.stdin.read() if STDIN in paths else None
+    reports = [check_file("<stdin>" if f == STDIN else f, verify=not no_verify, timeout=timeout,
+                          strict=strict, text=stdin if f == STDIN else None) for f in paths]
     if fmt == "json":
         echo(orjson.dumps(to_document(reports), option=orjson.OPT_INDENT_2).decode())
     else:

@@ -103,3 +103,45 @@ def test_gzip_of_a_binary_is_named(tmp_path):
     p.write_bytes(gzip.compress(b"\x7fELF" + bytes(100)))
     r = audit(PURCHASE, [p])
     assert "ELF executable inside gzip compression" in r.findings[0].text
+
+
+def test_directory_recursed_with_exclude(tmp_path):
+    d = _mixed(tmp_path)
+    sub = d / "nested" / "deeper"
+    sub.mkdir(parents=True)
+    write(sub / "c.jsonl", happy("o4"))
+    (sub / "c.jsonl.gz").write_bytes(gzip.compress(b"".join(orjson.dumps(r) + b"\n" for r in happy("o5"))))
+    (d / "README.md").write_text("# not a log, not taken from a folder\n")
+    code, out, err = _run(["audit", "--spec", str(PURCHASE), "--format", "json", str(d)])
+    doc = orjson.loads(out)
+    assert code == 2 and len(doc["sources"]) == 8 and doc["summary"]["complete"] == 4
+    code, out, err = _run(["audit", "--spec", str(PURCHASE), "--format", "json", str(d),
+                           "--exclude", "summary.jsonl", "--exclude", "plot.*", "--exclude", "nested/deeper"])
+    doc = orjson.loads(out)
+    assert code == 1 and doc["summary"]["complete"] == 2  # the corrupt line is left: an error
+    assert [s["path"].rsplit("/", 1)[1] for s in doc["sources"]] == ["a.jsonl", "b.jsonl", "corrupt.jsonl",
+                                                                      "empty.jsonl"]
+    assert _run(["audit", "--spec", str(PURCHASE), str(d), "--exclude", "*"])[0] == 2
+
+
+def test_stdin(tmp_path, monkeypatch):
+    data = "".join(orjson.dumps(r).decode() + "\n" for r in happy()[:1] + [happy()[2]])
+    monkeypatch.setattr("sys.stdin", io.StringIO(data))
+    code, out, _ = _run(["audit", "--spec", str(PURCHASE), "-"])
+    assert code == 1 and "<stdin>:2" in out and "protoverify-stdin" not in out
+
+
+def test_check_directory_exclude_and_stdin(tmp_path, monkeypatch):
+    d = tmp_path / "specs"
+    (d / "sub").mkdir(parents=True)
+    (d / "sub" / "p.bspl").write_text(PURCHASE.read_text())
+    (d / "broken.bspl").write_text("P { roles")
+    (d / "notes.txt").write_text("not a spec")
+    code, out, _ = _run(["check", "--no-verify", str(d)])
+    assert code == 2 and "broken.bspl" in out and "p.bspl: Purchase: well-formed" in out
+    assert "notes.txt" not in out
+    code, out, _ = _run(["check", "--no-verify", str(d), "--exclude", "broken.bspl"])
+    assert code == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(PURCHASE.read_text()))
+    code, out, _ = _run(["check", "--no-verify", "-"])
+    assert code == 0 and "<stdin>: Purchase: well-formed" in out

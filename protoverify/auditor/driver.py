@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -122,28 +122,61 @@ def _rare_gc(gen0: int = 100_000) -> Iterator[None]:
         gc.set_threshold(*old)
 
 
+def _roots(spec: Specification) -> list[str]:
+    """The protocols of `spec` that no other protocol of it composes."""
+    used = {r.name for p in spec for r in p.references}
+    return [n for n in spec.names if n not in used] or list(spec.names)
+
+
 class _Router:
     """Routes events to one Monitor per protocol (one, unless the spec has several and none is named)."""
 
-    def __init__(self, spec: Specification | FlatProtocol, protocol: str | None, delivery: Delivery,
+    def __init__(self, specs: Sequence[Specification | FlatProtocol], protocol: str | None, delivery: Delivery,
                  on_status: Callable[[EnactmentStatus], None], keep_closed: int) -> None:
         self.delivery = delivery
         self.on_status = on_status
         self.keep_closed = keep_closed
         self.monitors: dict[str, Monitor] = {}
-        if isinstance(spec, FlatProtocol):
-            self.flat = {spec.name: spec}
-            self.default: str | None = spec.name
-        else:
-            if protocol is not None and spec.get(protocol) is None:
-                raise AuditInputError(f"no protocol named {protocol!r} in {spec.source}; "
-                                      f"it has: {', '.join(spec.names)}")
-            names = [protocol] if protocol else list(spec.names)
-            try:
-                self.flat = {n: flatten(spec, n) for n in names}
-            except Exception as e:
-                raise AuditInputError(f"{spec.source}: {e}") from None
-            self.default = names[0] if len(names) == 1 else None
+        self.flat: dict[str, FlatProtocol] = {}
+        self.default: str | None = None
+        if len(specs) == 1 and isinstance(specs[0], FlatProtocol):
+            self.flat = {specs[0].name: specs[0]}
+            self.default = specs[0].name
+            return
+        if protocol is not None:
+            owners: list[Specification | FlatProtocol] = [
+                s for s in specs if (s.get(protocol) is not None if isinstance(s, Specification)
+                                     else s.name == protocol)]
+            if not owners:
+                has = [n for s in specs for n in (s.names if isinstance(s, Specification) else (s.name,))]
+                where = specs[0].source if len(specs) == 1 and isinstance(specs[0], Specification) \
+                    else "the specs"
+                raise AuditInputError(f"no protocol named {protocol!r} in {where}; it has: {', '.join(has)}")
+            specs = owners[:1]
+        origin: dict[str, str] = {}
+        for spec in specs:
+            if isinstance(spec, FlatProtocol):
+                names, source = [spec.name], "<flat>"
+            else:
+                source = spec.source
+                # several specs: each one's top-level protocols (a sub-protocol's messages are
+                # its composition's, and routing them to both would make every name ambiguous)
+                names = [protocol] if protocol else list(spec.names) if len(specs) == 1 else _roots(spec)
+            for n in names:
+                if n in origin:
+                    raise AuditInputError(f"protocol {n!r} is defined in both {origin[n]} and {source}")
+                origin[n] = source
+                try:
+                    self.flat[n] = spec if isinstance(spec, FlatProtocol) else flatten(spec, n)
+                except Exception as e:
+                    raise AuditInputError(f"{source}: {e}") from None
+        self.default = next(iter(self.flat)) if len(self.flat) == 1 else None
+
+    def owners(self, ev: Event) -> list[str]:
+        """The protocols that have the event's message (more than one: an ambiguous name)."""
+        if ev.message is None:
+            return []
+        return [n for n, fp in self.flat.items() if fp.message(ev.message) is not None]
 
     def monitor(self, name: str) -> Monitor:
         m = self.monitors.get(name)
@@ -242,13 +275,21 @@ def _bad_record(bad: BadRecord) -> Finding:
                    expected=None if code == "REC001" else "every required field (docs/formats.md)")
 
 
-def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
+SpecArg = Specification | FlatProtocol | str | os.PathLike[str]
+
+
+def audit(spec: SpecArg | Sequence[SpecArg],
           sources: str | os.PathLike[str] | Sequence[str | os.PathLike[str] | Iterable[Event | BadRecord]],
           protocol: str | None = None, format: str | None = None,
           checker: Mapping[str, Any] | str | None = None, delivery: str | None = None,
           record_enactments: bool = False, keep_closed: int = 10000,
           progress: Progress | None = None) -> AuditResult:
-    """Audit logs against a BSPL protocol.
+    """Audit logs against a BSPL protocol, or several specs at once.
+
+    `spec`: one spec (a path, its text, a Specification or a FlatProtocol) or a
+    list of them; with several, each event goes to the protocol that has its
+    message (REC008 when two have it), so a log mixing Purchase and Logistics
+    audits in one pass.
 
     `sources`: paths (format detected per file unless `format` is given), or
     iterables of already-normalized Events. `delivery`: "send" (recipients learn
@@ -261,7 +302,10 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
     """
     from ..traces import FormatError, detect_format, read  # readers load lazily
 
-    loaded = _load_spec(spec)
+    many: Sequence[SpecArg] = spec if isinstance(spec, (list, tuple)) else [cast(SpecArg, spec)]
+    if not many:
+        raise AuditInputError("no spec given")
+    loaded = [_load_spec(s) for s in many]
     prof = _checker(checker)
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
@@ -341,6 +385,14 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
                         events += 1
                         mon = single if single is not None else route(it)
                         if mon is None:
+                            owners = router.owners(it)
+                            if len(owners) > 1:
+                                emit([finding("REC008", f"message {it.message!r} is in several protocols "
+                                              f"({', '.join(owners)}); name its protocol in the record",
+                                              source=it.source, line=it.line, run=it.run, message=it.message,
+                                              role=it.sender, agent=it.agent,
+                                              expected=" or ".join(f"{o}/{it.message}" for o in owners))])
+                                continue
                             emit([finding("REC003", f"message {it.message!r} is in none of the protocols "
                                           f"{', '.join(router.flat)}", source=it.source, line=it.line,
                                           run=it.run, message=it.message, role=it.sender, agent=it.agent,

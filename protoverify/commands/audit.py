@@ -59,8 +59,9 @@ class _Progress:
 @click.argument("logs", nargs=-1, required=True, type=click.Path())
 @click.option("--exclude", "exclude", multiple=True, metavar="GLOB",
               help="Leave out the files (or folders) matching GLOB, e.g. '*.summary.json' (repeatable).")
-@click.option("--spec", "spec", required=True, type=click.Path(dir_okay=False),
-              help="BSPL file holding the protocol.")
+@click.option("--spec", "specs", required=True, multiple=True, type=click.Path(),
+              help="BSPL file holding the protocol, or a directory of them; repeat it to audit "
+                   "against several specs (each event goes to the protocol that has its message).")
 @click.option("--protocol", default=None, help="Protocol to audit against (default: the only one, "
               "or route each message by its protocol).")
 @click.option("--format-in", "format_in", default="auto", show_default=True,
@@ -76,7 +77,8 @@ class _Progress:
 @click.option("--delivery", default="auto", show_default=True, type=click.Choice(["auto", "send", "receive"]),
               help="When recipients learn: at send, at receive, or auto (receive if a log records receipts).")
 @click.option("--checker", default=None, help="Checker profile (JSON file or name in checkers/).")
-def audit(logs: tuple[str, ...], exclude: tuple[str, ...], spec: str, protocol: str | None, format_in: str, fmt: str,
+def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...], protocol: str | None,
+          format_in: str, fmt: str,
           output: str | None, fail_on: str, delivery: str, checker: str | None) -> None:
     """Audit the recorded enactments in LOGS against the protocol in --spec.
 
@@ -85,8 +87,12 @@ def audit(logs: tuple[str, ...], exclude: tuple[str, ...], spec: str, protocol: 
     from ..auditor.driver import audit as run_audit
     from ..auditor.result import AuditInputError
     from ..report import render
-    from ._inputs import LOG_SUFFIXES, expand, rename_sources, stdin_files
+    from ._inputs import LOG_SUFFIXES, SPEC_SUFFIXES, expand, rename_sources, stdin_files
 
+    spec = expand(specs, SPEC_SUFFIXES)
+    if not spec:
+        echo("Error: no .bspl file in " + ", ".join(specs), err=True)
+        raise SystemExit(2)
     paths = expand(logs, LOG_SUFFIXES, exclude)
     if not paths:
         echo("Error: no log file in " + ", ".join(logs) + (" (after --exclude)" if exclude else ""), err=True)

@@ -418,4 +418,64 @@ def audit(spec: SpecArg | Sequence[SpecArg],
     if not record_enactments:
         statuses[:] = [s for s in statuses if s.status != "complete" or per.get((s.run, s.enactment))]
     result.events = events
+    result.hints = _hints(result, many, format, plan)
     return result
+
+
+#: The share of failing records above which the audit suggests another spec or format.
+HINT_SHARE = 0.8
+_RECORD_CODES = ("REC001", "REC002")
+_SPEC_CODES = ("REC003", "REC004", "REC005", "REC008")
+
+
+def _hints(result: AuditResult, specs: Sequence[SpecArg], format: str | None,
+           plan: list[tuple[str, str | None, Any]]) -> list[str]:
+    """"Did you mean …" when almost every record fails for the spec or the format chosen."""
+    from ..traces import FormatError, detect_format
+
+    total = max(result.records, result.events)
+    if total < 3:
+        return []
+    codes = result.codes()
+    hints: list[str] = []
+    if format is not None and (sum(codes[c] for c in _RECORD_CODES) >= HINT_SHARE * total
+                               or not result.events):
+        for path, _, items in plan:
+            if items is None and path not in result.unread:
+                try:
+                    seen = detect_format(path)
+                except (FormatError, OSError):
+                    continue
+                if seen != format:
+                    hints.append(f"almost no record of {path} reads as {format}: "
+                                 f"did you mean --format-in {seen} (or auto)?")
+                    break
+    unknown = [f for f in result.findings if f.code in _SPEC_CODES]
+    if result.events and len({(f.source, f.line) for f in unknown}) >= HINT_SHARE * result.events:
+        names = sorted({(f.message or "").rsplit("/", 1)[-1] for f in unknown if f.message})
+        better = _better_spec(specs, names)
+        which = ", ".join(result.protocols)
+        hints.append(f"almost every event fails against {which}"
+                     + (f": did you mean --spec {better}?" if better
+                        else f"; the log's messages ({', '.join(names[:6])}) are not theirs"))
+    return hints
+
+
+def _better_spec(specs: Sequence[SpecArg], names: list[str]) -> str | None:
+    """A .bspl file next to a given spec (or in ./specs) that has most of the `names`."""
+    given = [Path(s).resolve() for s in specs if isinstance(s, (str, os.PathLike))
+             and not (isinstance(s, str) and "{" in s)]
+    folders = {p.parent for p in given} | ({Path("specs").resolve()} if Path("specs").is_dir() else set())
+    best: tuple[int, str] | None = None
+    for folder in sorted(folders):
+        for cand in sorted(folder.glob("*.bspl")):
+            if cand.resolve() in given:
+                continue
+            try:
+                text = cand.read_text(encoding="utf-8")
+            except (OSError, UnicodeError):
+                continue
+            hits = sum(1 for n in names if re.search(rf":\s*{re.escape(n)}\s*\[", text))
+            if hits and (best is None or hits > best[0]):
+                best = (hits, os.path.relpath(cand))
+    return best[1] if best and best[0] * 2 >= len(names) else None

@@ -86,7 +86,7 @@ def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...
     .jsonl/.ndjson/.json/.log/.txt files) or `-` for standard input."""
     from ..auditor.driver import audit as run_audit
     from ..auditor.result import AuditInputError
-    from ..report import render
+    from ..report import counts_text, render
     from ._inputs import LOG_SUFFIXES, SPEC_SUFFIXES, expand, rename_sources, stdin_files
 
     spec = expand(specs, SPEC_SUFFIXES)
@@ -108,6 +108,9 @@ def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...
         echo(f"Error: {e}", err=True)
         raise SystemExit(2) from None
     text = render(result, fmt)
+    if fmt != "text" or output:  # the text report ends with them already
+        for h in result.hints:
+            echo(f"hint: {h}", err=True)
     if output:
         try:
             with open(output, "w", encoding="utf-8") as f:
@@ -116,7 +119,7 @@ def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...
             echo(f"Error: cannot write {output}: {e.strerror or e}", err=True)
             raise SystemExit(2) from None
         c = result.counts()
-        echo(f"{output}: {c['error']} errors, {c['warning']} warnings, {c['info']} notes", err=True)
+        echo(f"{output}: {counts_text(c)}", err=True)
     else:
         echo(text.rstrip("\n"))
     if result.unread:

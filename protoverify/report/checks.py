@@ -44,9 +44,9 @@ class Issue:
 
 
 def _sentence(text: str) -> str:
-    text = text.strip()
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
+    from . import sentence
+
+    return sentence(text)
 
 
 def _matches(code: str, patterns: Sequence[str]) -> bool:

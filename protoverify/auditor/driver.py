@@ -452,12 +452,20 @@ def _hints(result: AuditResult, specs: Sequence[SpecArg], format: str | None,
                     break
     unknown = [f for f in result.findings if f.code in _SPEC_CODES]
     if result.events and len({(f.source, f.line) for f in unknown}) >= HINT_SHARE * result.events:
-        names = sorted({(f.message or "").rsplit("/", 1)[-1] for f in unknown if f.message})
-        better = _better_spec(specs, names)
         which = ", ".join(result.protocols)
-        hints.append(f"almost every event fails against {which}"
-                     + (f": did you mean --spec {better}?" if better
-                        else f"; the log's messages ({', '.join(names[:6])}) are not theirs"))
+        if sum(codes[c] for c in ("REC003", "REC008")) * 2 >= len(unknown):  # mostly unknown messages
+            names = sorted({(f.message or "").rsplit("/", 1)[-1] for f in unknown
+                            if f.message and f.code in ("REC003", "REC008")})
+            better = _better_spec(specs, names)
+            hints.append(f"almost every event fails against {which}"
+                         + (f": did you mean --spec {better}?" if better
+                            else f"; the log's messages ({', '.join(names[:6])}) are not theirs"))
+        else:  # the messages are known but their parameters are not
+            params = sorted({m.group(1) for f in unknown if f.code == "REC004"
+                             for m in [re.search(r"no parameter '([^']+)'", f.text)] if m})
+            hints.append(f"almost every event fails against {which}: the log's parameters "
+                         f"({', '.join(params[:6]) or 'see REC004/REC005'}) are not the protocol's; "
+                         "did you mean another version of the spec?")
     return hints
 
 

@@ -28,11 +28,14 @@ def excluded(path: str, patterns: Sequence[str]) -> bool:
     """Does a glob match the path (as given, or any trailing part of it, or its name)?"""
     if not patterns:
         return False
-    posix = PurePosixPath(path.replace(os.sep, "/"))
-    parts = posix.parts
-    tails = ["/".join(parts[i:]) for i in range(len(parts))]
-    return any(fnmatch(t, pat) for pat in patterns for t in tails) or \
-        any(fnmatch(str(posix), pat.rstrip("/") + "/*") for pat in patterns)
+    forms = {path, os.path.abspath(path)}
+    for form in forms:
+        posix = PurePosixPath(form.replace(os.sep, "/"))
+        parts = posix.parts
+        tails = ["/".join(parts[i:]) for i in range(len(parts))] + [str(posix)]
+        if any(fnmatch(t, pat) or fnmatch(t, pat.rstrip("/") + "/*") for pat in patterns for t in tails):
+            return True
+    return False
 
 
 def _wanted(name: str, suffixes: Sequence[str]) -> bool:

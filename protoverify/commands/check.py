@@ -144,12 +144,34 @@ def check(files: tuple[str, ...], exclude: tuple[str, ...], fmt: str, output: st
 
     FILES are .bspl files, directories (recursed for *.bspl) or `-` for standard input."""
     from ..check import check_file
+    from ..config import ConfigError, discover
     from ..report.checks import Filter, exit_code, issues, to_junit, to_sarif
     from ._inputs import SPEC_SUFFIXES, STDIN, expand
 
+    try:
+        cfg = discover()
+    except ConfigError as e:
+        echo(f"Error: {e}", err=True)
+        raise SystemExit(2) from None
+    if cfg is not None:  # the project's defaults, for every option not given on the command line
+        ctx = click.get_current_context()
+        given = {n for n in ctx.params if ctx.get_parameter_source(n) is not click.core.ParameterSource.DEFAULT}
+        o = cfg.check
+        fail_on = fail_on if "fail_on" in given else o.get("fail_on", fail_on)
+        select = select if "select" in given else tuple(o.get("select", select))
+        ignore = ignore if "ignore" in given else tuple(o.get("ignore", ignore))
+        per_file = per_file if "per_file" in given else tuple(o.get("per_file_ignores", per_file))
+        timeout = timeout if "timeout" in given else float(o.get("timeout", timeout))
+        strict = strict if "strict" in given else bool(o.get("strict", strict))
+        no_verify = no_verify if "no_verify" in given else not o.get("verify", not no_verify)
+        quiet = quiet if "quiet" in given else bool(o.get("quiet", quiet))
+        exclude = exclude + tuple(cfg.exclude) + tuple(o.get("exclude", ()))
+        if not files:
+            files = tuple(cfg.specs)
     if not files:
         echo("Error: Missing argument 'FILES...': name the spec files or folders to check "
-             "(or `-` for standard input)", err=True)
+             "(or `-` for standard input), or list them as `specs` in [tool.protoverify] "
+             "(pyproject.toml) or protoverify.toml", err=True)
         raise SystemExit(2)
     paths = expand(files, SPEC_SUFFIXES, exclude)
     if not paths:

@@ -150,7 +150,8 @@ def load(path: str | os.PathLike[str]) -> Config:
 
 
 CHECK_OPTIONS = {"fail_on": str, "select": list, "ignore": list, "per_file_ignores": list,
-                 "timeout": (int, float), "strict": bool, "verify": bool, "quiet": bool, "exclude": list}
+                 "timeout": (int, float), "strict": bool, "verify": bool, "quiet": bool, "exclude": list,
+                 "jobs": int, "cache": str}
 AUDIT_OPTIONS = {"fail_on": str, "checker": str, "protocol": str, "format_in": str, "delivery": str,
                  "exclude": list}
 

@@ -101,8 +101,6 @@ def _document(reports: list[FileReport], diagram: bool) -> dict[str, Any]:
     return doc
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 @click.command(epilog=CHECK_EXIT_CODES)
@@ -130,6 +128,11 @@ def _plural(n: int, word: str) -> str:
 @click.option("--diagram", is_flag=True, help="Also give each counterexample as a Mermaid sequence diagram "
               "(text: printed; json: a `diagram` field of its protocol).")
 @click.option("--no-verify", "no_verify", is_flag=True, help="Only parse and validate; do not prove.")
+@click.option("--jobs", "-j", "jobs", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Processes for the proofs (0: auto, parallel when there are many protocols).")
+@click.option("--cache", "cache", default=None, metavar="DIR", envvar="PROTOVERIFY_CACHE",
+              help="Keep each proof in DIR, keyed by the spec's content, the protocol, --timeout and the "
+                   "tool's version: a later run re-solves only what changed (env PROTOVERIFY_CACHE).")
 @click.option("--strict", is_flag=True,
               help="Refuse the dialect bspl accepts but a careful author may not mean: two messages "
                    "with one name (E019), a message to its own sender (E022), a parameter declared "
@@ -138,13 +141,15 @@ def _plural(n: int, word: str) -> str:
                    "or silence.")
 def check(files: tuple[str, ...], exclude: tuple[str, ...], fmt: str, output: str | None, fail_on: str,
           select: tuple[str, ...], ignore: tuple[str, ...], per_file: tuple[str, ...], quiet: bool,
-          color: str, timeout: float, diagram: bool, no_verify: bool, strict: bool) -> None:
+          color: str, timeout: float, diagram: bool, no_verify: bool, jobs: int, cache: str | None,
+          strict: bool) -> None:
     """Check the BSPL protocols in FILES: well-formedness, then (with Z3) safety,
     liveness and enactability of every well-formed protocol.
 
     FILES are .bspl files, directories (recursed for *.bspl) or `-` for standard input."""
     from ..check import check_file
     from ..config import ConfigError, discover
+    from ..report import plural
     from ..report.checks import Filter, exit_code, issues, to_junit, to_sarif
     from ._inputs import SPEC_SUFFIXES, STDIN, expand
 
@@ -165,6 +170,9 @@ def check(files: tuple[str, ...], exclude: tuple[str, ...], fmt: str, output: st
         strict = strict if "strict" in given else bool(o.get("strict", strict))
         no_verify = no_verify if "no_verify" in given else not o.get("verify", not no_verify)
         quiet = quiet if "quiet" in given else bool(o.get("quiet", quiet))
+        jobs = jobs if "jobs" in given else int(o.get("jobs", jobs))
+        if "cache" not in given and o.get("cache"):
+            cache = os.path.relpath(os.path.join(os.path.dirname(cfg.path), str(o["cache"])))
         exclude = exclude + tuple(cfg.exclude) + tuple(o.get("exclude", ()))
         if not files:
             files = tuple(cfg.specs)
@@ -180,8 +188,22 @@ def check(files: tuple[str, ...], exclude: tuple[str, ...], fmt: str, output: st
     split = [c for arg in select for c in arg.split(",")], [c for arg in ignore for c in arg.split(",")]
     keep = Filter(split[0], split[1], per_file)
     stdin = sys.stdin.read() if STDIN in paths else None
-    reports = [check_file("<stdin>" if f == STDIN else f, verify=not no_verify, timeout=timeout,
+    reports = [check_file("<stdin>" if f == STDIN else f, verify=False, timeout=timeout,
                           strict=strict, text=stdin if f == STDIN else None) for f in paths]
+    if not no_verify:
+        from ..bspl import BSPLError, read_source
+        from ._parallel import verify_all
+
+        texts: dict[str, str] = {}
+        for name, r in zip(paths, reports, strict=True):
+            if r.spec is not None:
+                try:
+                    texts[r.path] = stdin if name == STDIN and stdin is not None else read_source(name)
+                except BSPLError:
+                    pass
+        counts = verify_all(reports, texts, timeout, jobs, cache)
+        if cache and not quiet:
+            echo(f"cache {cache}: {plural(counts['cached'], 'proof')} reused, {counts['proved']} solved", err=True)
     found = issues(reports, keep)
     if fmt == "json":
         import orjson
@@ -207,7 +229,7 @@ def check(files: tuple[str, ...], exclude: tuple[str, ...], fmt: str, output: st
         echo(text.rstrip("\n"))
     if output or (fmt == "text" and not quiet and len(paths) > 1):
         errors = sum(i.severity == "error" for i in found)
-        echo(f"{output + ': ' if output else ''}{_plural(len(paths), 'file')}, "
-             f"{_plural(sum(len(r.protocols) for r in reports), 'protocol')}: "
-             f"{_plural(errors, 'error')}, {_plural(len(found) - errors, 'warning')}", err=bool(output))
+        echo(f"{output + ': ' if output else ''}{plural(len(paths), 'file')}, "
+             f"{plural(sum(len(r.protocols) for r in reports), 'protocol')}: "
+             f"{plural(errors, 'error')}, {plural(len(found) - errors, 'warning')}", err=bool(output))
     raise SystemExit(code)

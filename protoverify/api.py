@@ -38,7 +38,10 @@ def verify(protocol: FlatProtocol | Protocol | str, properties: Iterable[Propert
     return _verify(protocol, properties, timeout, spec=spec, minimize=minimize, rlimit=rlimit)
 
 
-def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
+SpecSource = Specification | FlatProtocol | str | os.PathLike[str]
+
+
+def audit(spec: SpecSource | Sequence[SpecSource],
           sources: str | os.PathLike[str] | Sequence[Source],
           protocol: str | None = None, format: LogFormat | None = None,
           checker: Mapping[str, Any] | str | None = None, *,
@@ -47,7 +50,8 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
           progress: Callable[[str, int], None] | None = None) -> AuditResult:
     """Audit recorded enactments against a BSPL protocol (see docs/auditing.md).
 
-    `spec`: a Specification, a FlatProtocol, or a path to a .bspl file. `sources`:
+    `spec`: a Specification, a FlatProtocol, or a path to a .bspl file; or a list
+    of them (each event goes to the protocol that has its message). `sources`:
     a log path, or a list of paths and iterables of Events. `protocol`: the one
     to audit against (default: the only one, or route each message by its
     protocol). `format`: force a log format instead of detecting it per file.
@@ -57,8 +61,9 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
     enactment, not only those with findings or left incomplete. `keep_closed`:
     how many retired enactments are remembered for late duplicates.
     `progress(path, events)` is called now and then.
-    Raises AuditInputError for an unreadable spec, a missing file or a file that
-    is not a log.
+    Raises AuditInputError for an unreadable spec or checker. A log that cannot be
+    audited (missing, unreadable, binary, not a log) is a REC007 finding, listed in
+    `result.unread`; the other logs are audited. An empty log is zero events.
     """
     from .auditor.driver import audit as _audit  # the Monitor and readers load here
 

@@ -56,7 +56,7 @@ def to_document(reports: list[FileReport]) -> dict[str, Any]:
 
 
 def check_file(path: str | Path, verify: bool = False, timeout: float = 5.0,
-               strict: bool = False) -> FileReport:
+               strict: bool = False, text: str | None = None) -> FileReport:
     """Parse and validate one file; syntax and read errors become file-level diagnostics.
 
     With `verify`, prove every well-formed protocol (protoverify.verify: safety, liveness,
@@ -64,8 +64,9 @@ def check_file(path: str | Path, verify: bool = False, timeout: float = 5.0,
     whose verdicts are "skipped". The Report goes to `ProtocolReport.result`.
     `strict` makes the dialect bspl accepts but a careful author may not mean an error
     (`validate(..., strict=True)`; docs/language.md, "Dialect decisions").
+    `text`: the spec's text, read from elsewhere (standard input) and named `path`.
     """
-    report = _check_file(path, strict)
+    report = _check_file(path, strict, text)
     if verify and report.spec is not None:
         for p in report.protocols:
             verify_protocol(report.spec, p, timeout)
@@ -89,10 +90,11 @@ def verify_protocol(spec: Specification, p: ProtocolReport, timeout: float) -> N
     p.result = verify(flat, timeout=timeout)
 
 
-def _check_file(path: str | Path, strict: bool = False) -> FileReport:
+def _check_file(path: str | Path, strict: bool = False, text: str | None = None) -> FileReport:
     report = FileReport(str(path))
     try:
-        text = read_source(path)
+        if text is None:
+            text = read_source(path)
         spec = parse(text, str(path))
     except BSPLError as e:
         report.diagnostics.append(e.diagnostic)

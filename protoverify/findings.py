@@ -57,6 +57,13 @@ CODES: dict[str, Code] = {c.code: c for c in (
        "key parameter means the enactment cannot be identified."),
     _c("REC006", "record", "warning", "nil parameter carried",
        "The bindings give a value to a parameter the message declares nil (it must not carry it)."),
+    _c("REC007", "record", "error", "input not audited",
+       "A whole input could not be audited: missing, unreadable, not a log this package reads "
+       "(an unrecognised format, a binary file named by its format), or its reading broke off "
+       "(a corrupt compressed stream). The other inputs are still audited; the exit code is 2."),
+    _c("REC008", "record", "error", "ambiguous message",
+       "Several protocols audited together have a message of this name and the record does not "
+       "say which it is (qualify it: `Protocol/message`, or a `protocol` field)."),
     # role: who acted
     _c("ROL001", "role", "error", "wrong sender role",
        "The sender is not the role that the protocol says sends this message."),

@@ -26,3 +26,36 @@ def test_every_python_block_is_collected():
         fences = sum(line.strip().startswith("```python") for line in text.splitlines())
         assert len(BLOCK.findall(text)) == fences, doc.name
     assert {doc.name for doc, _, _ in EXAMPLES} >= {"README.md"}
+
+
+SH_BLOCK = re.compile(r"```sh\n(.*?)```", re.S)
+COMMAND = re.compile(r"^\.venv/bin/protoverify (?P<args>.*?)\s+# exit (?P<code>\d)\b")
+COMMANDS = [(doc, m.group("args"), int(m.group("code")))
+            for doc in DOCS for block in SH_BLOCK.findall(doc.read_text(encoding="utf-8"))
+            for line in block.splitlines() for m in [COMMAND.match(line.strip())] if m]
+
+
+@pytest.mark.parametrize("doc,args,code", COMMANDS, ids=[f"{d.name}:{a[:60]}" for d, a, _ in COMMANDS])
+def test_shell_example_runs(doc, args, code, monkeypatch, tmp_path):
+    """Each `.venv/bin/protoverify … # exit N` line of the docs runs from the repo root and exits N."""
+    import io
+    import shlex
+
+    from protoverify.cli import main
+
+    monkeypatch.chdir(REPO)
+    argv = shlex.split(args)
+    if "-o" in argv:  # write reports into tmp, not into the repository
+        i = argv.index("-o") + 1
+        argv[i] = str(tmp_path / argv[i])
+    out, err = io.StringIO(), io.StringIO()
+    assert main(argv, stdout=out, stderr=err) == code, err.getvalue()
+
+
+def test_readme_commands_are_collected():
+    readme = [a for d, a, _ in COMMANDS if d.name == "README.md"]
+    assert any(a.startswith("audit") and "examples/logs/" in a for a in readme)
+    for _, args, _ in COMMANDS:
+        for word in args.split():
+            if word.startswith(("examples/", "specs/")):
+                assert (REPO / word).exists(), word

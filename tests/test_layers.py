@@ -17,7 +17,7 @@ from tests.helpers.paths import REPO
 PACKAGE = REPO / "protoverify"
 
 LAYERS: list[set[str]] = [
-    {"_ordered", "_version"},
+    {"_ordered", "_version", "config"},
     {"bspl"},
     {"enactment"},
     {"findings"},

@@ -8,19 +8,22 @@ status record (unless `record_enactments=True`, which JUnit needs).
 from __future__ import annotations
 
 import gc
+import lzma
 import os
 import re
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
 from ..bspl import FlatProtocol, Specification, flatten, load
 from ..findings import CODES, Finding, Severity, finding
 from ..monitor.monitor import Delivery, EnactmentStatus, Monitor
+from ..traces._open import open_log
 from ..traces.event import BadRecord, Event, ReadStats
 from .result import AuditInputError, AuditResult
 
@@ -90,7 +93,7 @@ def _has_receipts(path: str, fmt: str) -> bool:
     # chunked reads, not mmap: a mapped file's touched pages count in the process's RSS
     chunk, overlap = 4 << 20, 64
     tail = b""
-    with open(path, "rb") as f:
+    with open_log(path) as f:
         while True:
             data = f.read(chunk)
             if not data:
@@ -119,28 +122,61 @@ def _rare_gc(gen0: int = 100_000) -> Iterator[None]:
         gc.set_threshold(*old)
 
 
+def _roots(spec: Specification) -> list[str]:
+    """The protocols of `spec` that no other protocol of it composes."""
+    used = {r.name for p in spec for r in p.references}
+    return [n for n in spec.names if n not in used] or list(spec.names)
+
+
 class _Router:
     """Routes events to one Monitor per protocol (one, unless the spec has several and none is named)."""
 
-    def __init__(self, spec: Specification | FlatProtocol, protocol: str | None, delivery: Delivery,
+    def __init__(self, specs: Sequence[Specification | FlatProtocol], protocol: str | None, delivery: Delivery,
                  on_status: Callable[[EnactmentStatus], None], keep_closed: int) -> None:
         self.delivery = delivery
         self.on_status = on_status
         self.keep_closed = keep_closed
         self.monitors: dict[str, Monitor] = {}
-        if isinstance(spec, FlatProtocol):
-            self.flat = {spec.name: spec}
-            self.default: str | None = spec.name
-        else:
-            if protocol is not None and spec.get(protocol) is None:
-                raise AuditInputError(f"no protocol named {protocol!r} in {spec.source}; "
-                                      f"it has: {', '.join(spec.names)}")
-            names = [protocol] if protocol else list(spec.names)
-            try:
-                self.flat = {n: flatten(spec, n) for n in names}
-            except Exception as e:
-                raise AuditInputError(f"{spec.source}: {e}") from None
-            self.default = names[0] if len(names) == 1 else None
+        self.flat: dict[str, FlatProtocol] = {}
+        self.default: str | None = None
+        if len(specs) == 1 and isinstance(specs[0], FlatProtocol):
+            self.flat = {specs[0].name: specs[0]}
+            self.default = specs[0].name
+            return
+        if protocol is not None:
+            owners: list[Specification | FlatProtocol] = [
+                s for s in specs if (s.get(protocol) is not None if isinstance(s, Specification)
+                                     else s.name == protocol)]
+            if not owners:
+                has = [n for s in specs for n in (s.names if isinstance(s, Specification) else (s.name,))]
+                where = specs[0].source if len(specs) == 1 and isinstance(specs[0], Specification) \
+                    else "the specs"
+                raise AuditInputError(f"no protocol named {protocol!r} in {where}; it has: {', '.join(has)}")
+            specs = owners[:1]
+        origin: dict[str, str] = {}
+        for spec in specs:
+            if isinstance(spec, FlatProtocol):
+                names, source = [spec.name], "<flat>"
+            else:
+                source = spec.source
+                # several specs: each one's top-level protocols (a sub-protocol's messages are
+                # its composition's, and routing them to both would make every name ambiguous)
+                names = [protocol] if protocol else list(spec.names) if len(specs) == 1 else _roots(spec)
+            for n in names:
+                if n in origin:
+                    raise AuditInputError(f"protocol {n!r} is defined in both {origin[n]} and {source}")
+                origin[n] = source
+                try:
+                    self.flat[n] = spec if isinstance(spec, FlatProtocol) else flatten(spec, n)
+                except Exception as e:
+                    raise AuditInputError(f"{source}: {e}") from None
+        self.default = next(iter(self.flat)) if len(self.flat) == 1 else None
+
+    def owners(self, ev: Event) -> list[str]:
+        """The protocols that have the event's message (more than one: an ambiguous name)."""
+        if ev.message is None:
+            return []
+        return [n for n, fp in self.flat.items() if fp.message(ev.message) is not None]
 
     def monitor(self, name: str) -> Monitor:
         m = self.monitors.get(name)
@@ -193,50 +229,101 @@ class _Router:
         return None
 
 
+#: What a reader may raise when a file breaks off under it (I/O, corrupt compressed stream).
+_READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, lzma.LZMAError, zlib.error)
+
+
+def _unreadable(path: str, format: str | None,
+                detect: Callable[[str], str]) -> str | tuple[str]:
+    """Why `path` cannot be audited (a sentence), or `(format,)` when it can ("empty": zero events)."""
+    from ..traces import FormatError
+    from ..traces._common import EmptyLog
+
+    if not os.path.exists(path):
+        return "no such log file"
+    if os.path.isdir(path):
+        return "a directory, not a log file (name the directory on the command line to recurse into it)"
+    if not os.path.isfile(path):
+        return "not a regular file"
+    try:
+        return (format or detect(path),)
+    except EmptyLog:
+        return ("empty",)
+    except FormatError as e:
+        return str(e)
+    except _READ_ERRORS as e:
+        return f"cannot read it: {getattr(e, 'strerror', None) or e}"
+
+
+def _not_audited(path: str, why: str, line: int | None = None) -> Finding:
+    return finding("REC007", f"{path} was not audited: {why}" if line is None
+                   else f"{path} was audited only in part: {why}", source=path, line=line,
+                   expected="a log in one of the formats of docs/formats.md")
+
+
+def _receipts(path: str, fmt: str) -> bool:
+    """`_has_receipts`, false when the file cannot be read (its reading reports the error)."""
+    try:
+        return _has_receipts(path, fmt)
+    except _READ_ERRORS:
+        return False
+
+
 def _bad_record(bad: BadRecord) -> Finding:
     code = "REC002" if bad.reason.startswith("missing") and "field" in bad.reason else "REC001"
     return finding(code, bad.reason, source=bad.source, line=bad.line,
                    expected=None if code == "REC001" else "every required field (docs/formats.md)")
 
 
-def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
+SpecArg = Specification | FlatProtocol | str | os.PathLike[str]
+
+
+def audit(spec: SpecArg | Sequence[SpecArg],
           sources: str | os.PathLike[str] | Sequence[str | os.PathLike[str] | Iterable[Event | BadRecord]],
           protocol: str | None = None, format: str | None = None,
           checker: Mapping[str, Any] | str | None = None, delivery: str | None = None,
           record_enactments: bool = False, keep_closed: int = 10000,
           progress: Progress | None = None) -> AuditResult:
-    """Audit logs against a BSPL protocol.
+    """Audit logs against a BSPL protocol, or several specs at once.
+
+    `spec`: one spec (a path, its text, a Specification or a FlatProtocol) or a
+    list of them; with several, each event goes to the protocol that has its
+    message (REC008 when two have it), so a log mixing Purchase and Logistics
+    audits in one pass.
 
     `sources`: paths (format detected per file unless `format` is given), or
     iterables of already-normalized Events. `delivery`: "send" (recipients learn
     at send time) or "receive" (only at receipt); by default "receive" when some
     native/envelope log records receipts. `checker`: a profile disabling codes or
-    changing severities. Raises AuditInputError for an unreadable spec, a missing
-    file or a file that is not a log.
+    changing severities. Raises AuditInputError for an unreadable spec or checker;
+    an input that cannot be audited (missing, unreadable, not a log, binary) is a
+    REC007 finding and is listed in `result.unread`, and the others are audited.
+    An empty file is a log of zero events.
     """
     from ..traces import FormatError, detect_format, read  # readers load lazily
 
-    loaded = _load_spec(spec)
+    many: Sequence[SpecArg] = spec if isinstance(spec, (list, tuple)) else [cast(SpecArg, spec)]
+    if not many:
+        raise AuditInputError("no spec given")
+    loaded = [_load_spec(s) for s in many]
     prof = _checker(checker)
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
     plan: list[tuple[str, str | None, Any]] = []
+    failed: dict[str, str] = {}
     for src in sources:
         if isinstance(src, (str, os.PathLike)):
             path = os.fspath(src)
-            if not os.path.isfile(path):
-                raise AuditInputError(f"no such log file: {path}")
-            try:
-                detected = format or detect_format(path)
-            except FormatError as e:
-                raise AuditInputError(f"{path}: {e}") from None
-            except OSError as e:
-                raise AuditInputError(f"cannot read {path}: {e.strerror or e}") from None
-            plan.append((path, detected, None))
+            why = _unreadable(path, format, detect_format)
+            if isinstance(why, str):
+                failed[path] = why
+                plan.append((path, None, None))
+            else:
+                plan.append((path, why[0], None))
         else:
             plan.append(("<events>", None, src))
     if delivery is None:
-        delivery = "receive" if any(fmt and _has_receipts(p, fmt) for p, fmt, _ in plan) else "send"
+        delivery = "receive" if any(fmt and _receipts(p, fmt) for p, fmt, _ in plan) else "send"
     if delivery not in ("send", "receive"):
         raise AuditInputError(f"delivery must be 'send' or 'receive', not {delivery!r}")
     mode: Delivery = "receive" if delivery == "receive" else "send"
@@ -276,11 +363,20 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
             stats = ReadStats()
             if items is None:
                 result.sources.append(path)
+                if path in failed:
+                    result.formats[path] = "?"
+                    result.unread.append(path)
+                    out.append(_not_audited(path, failed[path]))
+                    continue
                 result.formats[path] = fmt or "?"
+                if fmt == "empty":
+                    continue
                 try:
                     items = read(path, format=fmt, schema=router.schema, stats=stats)
                 except (FormatError, ValueError) as e:
-                    raise AuditInputError(f"{path}: {e}") from None
+                    result.unread.append(path)
+                    out.append(_not_audited(path, str(e)))
+                    continue
             route = router.route  # used only when there is no single monitor
             single = router.monitor(router.default) if router.default is not None else None
             try:
@@ -289,6 +385,14 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
                         events += 1
                         mon = single if single is not None else route(it)
                         if mon is None:
+                            owners = router.owners(it)
+                            if len(owners) > 1:
+                                emit([finding("REC008", f"message {it.message!r} is in several protocols "
+                                              f"({', '.join(owners)}); name its protocol in the record",
+                                              source=it.source, line=it.line, run=it.run, message=it.message,
+                                              role=it.sender, agent=it.agent,
+                                              expected=" or ".join(f"{o}/{it.message}" for o in owners))])
+                                continue
                             emit([finding("REC003", f"message {it.message!r} is in none of the protocols "
                                           f"{', '.join(router.flat)}", source=it.source, line=it.line,
                                           run=it.run, message=it.message, role=it.sender, agent=it.agent,
@@ -301,8 +405,10 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
                             progress(path, events)
                     else:
                         emit([_bad_record(it)])
-            except OSError as e:
-                raise AuditInputError(f"cannot read {path}: {e.strerror or e}") from None
+            except _READ_ERRORS as e:
+                result.unread.append(path)
+                out.append(_not_audited(path, f"reading stopped after line {stats.lines}: "
+                                        f"{getattr(e, 'strerror', None) or e}", line=stats.lines or None))
             result.records += stats.lines
             if progress is not None:
                 progress(path, events)
@@ -312,4 +418,72 @@ def audit(spec: Specification | FlatProtocol | str | os.PathLike[str],
     if not record_enactments:
         statuses[:] = [s for s in statuses if s.status != "complete" or per.get((s.run, s.enactment))]
     result.events = events
+    result.hints = _hints(result, many, format, plan)
     return result
+
+
+#: The share of failing records above which the audit suggests another spec or format.
+HINT_SHARE = 0.8
+_RECORD_CODES = ("REC001", "REC002")
+_SPEC_CODES = ("REC003", "REC004", "REC005", "REC008")
+
+
+def _hints(result: AuditResult, specs: Sequence[SpecArg], format: str | None,
+           plan: list[tuple[str, str | None, Any]]) -> list[str]:
+    """"Did you mean …" when almost every record fails for the spec or the format chosen."""
+    from ..traces import FormatError, detect_format
+
+    total = max(result.records, result.events)
+    if total < 3:
+        return []
+    codes = result.codes()
+    hints: list[str] = []
+    if format is not None and (sum(codes[c] for c in _RECORD_CODES) >= HINT_SHARE * total
+                               or not result.events):
+        for path, _, items in plan:
+            if items is None and path not in result.unread:
+                try:
+                    seen = detect_format(path)
+                except (FormatError, OSError):
+                    continue
+                if seen != format:
+                    hints.append(f"almost no record of {path} reads as {format}: "
+                                 f"did you mean --format-in {seen} (or auto)?")
+                    break
+    unknown = [f for f in result.findings if f.code in _SPEC_CODES]
+    if result.events and len({(f.source, f.line) for f in unknown}) >= HINT_SHARE * result.events:
+        which = ", ".join(result.protocols)
+        if sum(codes[c] for c in ("REC003", "REC008")) * 2 >= len(unknown):  # mostly unknown messages
+            names = sorted({(f.message or "").rsplit("/", 1)[-1] for f in unknown
+                            if f.message and f.code in ("REC003", "REC008")})
+            better = _better_spec(specs, names)
+            hints.append(f"almost every event fails against {which}"
+                         + (f": did you mean --spec {better}?" if better
+                            else f"; the log's messages ({', '.join(names[:6])}) are not theirs"))
+        else:  # the messages are known but their parameters are not
+            params = sorted({m.group(1) for f in unknown if f.code == "REC004"
+                             for m in [re.search(r"no parameter '([^']+)'", f.text)] if m})
+            hints.append(f"almost every event fails against {which}: the log's parameters "
+                         f"({', '.join(params[:6]) or 'see REC004/REC005'}) are not the protocol's; "
+                         "did you mean another version of the spec?")
+    return hints
+
+
+def _better_spec(specs: Sequence[SpecArg], names: list[str]) -> str | None:
+    """A .bspl file next to a given spec (or in ./specs) that has most of the `names`."""
+    given = [Path(s).resolve() for s in specs if isinstance(s, (str, os.PathLike))
+             and not (isinstance(s, str) and "{" in s)]
+    folders = {p.parent for p in given} | ({Path("specs").resolve()} if Path("specs").is_dir() else set())
+    best: tuple[int, str] | None = None
+    for folder in sorted(folders):
+        for cand in sorted(folder.glob("*.bspl")):
+            if cand.resolve() in given:
+                continue
+            try:
+                text = cand.read_text(encoding="utf-8")
+            except (OSError, UnicodeError):
+                continue
+            hits = sum(1 for n in names if re.search(rf":\s*{re.escape(n)}\s*\[", text))
+            if hits and (best is None or hits > best[0]):
+                best = (hits, os.path.relpath(cand))
+    return best[1] if best and best[0] * 2 >= len(names) else None

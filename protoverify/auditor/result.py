@@ -38,6 +38,10 @@ class AuditResult:
     formats: dict[str, str] = field(default_factory=dict)
     protocols: list[str] = field(default_factory=list)
     delivery: str = "send"
+    #: inputs that could not be audited (wholly or from some line on): each has a REC007 finding
+    unread: list[str] = field(default_factory=list)
+    #: "did you mean …": when almost every record fails, the likelier spec or format
+    hints: list[str] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Finding]:
         return iter(self.findings)

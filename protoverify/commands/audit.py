@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -14,13 +15,77 @@ AUDIT_EXIT_CODES = """\b
 Exit codes:
   0  no finding at or above --fail-on
   1  some finding at or above --fail-on
-  2  usage or input error (unreadable spec, bad option, missing or
-     unrecognised log file)
+  2  usage or input error (unreadable spec, bad option); also when some
+     log could not be audited (missing, unreadable, not a log: a REC007
+     finding), after the report of everything else
 
 \b
 Finding codes (docs/auditing.md): REC record, ROL role, CAU causality,
 INT integrity, DUP duplication, DEL delivery, CMP completion,
 DEC LLM decision, POL policy."""
+
+
+@dataclass
+class _Job:
+    specs: list[str]
+    logs: list[str]
+    protocol: str | None
+    format_in: str
+    checker: str | None
+    delivery: str
+    exclude: tuple[str, ...]
+
+
+def _configured_jobs(protocol: str | None, format_in: str, checker: str | None, delivery: str,
+                     fail_on: str, exclude: tuple[str, ...]) -> list[_Job]:
+    """The `[[audit]]` tables of the project's configuration; command-line options win."""
+    from ..config import ConfigError, discover
+
+    try:
+        cfg = discover()
+    except ConfigError as e:
+        echo(f"Error: {e}", err=True)
+        raise SystemExit(2) from None
+    if cfg is None or not cfg.audits:
+        echo("Error: Missing option '--spec' and argument 'LOGS...' (or [[tool.protoverify.audit]] tables "
+             "in pyproject.toml, [[audit]] in protoverify.toml: docs/ci.md).", err=True)
+        raise SystemExit(2)
+    ctx = click.get_current_context()
+    given = {n for n in ctx.params if ctx.get_parameter_source(n) is not click.core.ParameterSource.DEFAULT}
+    jobs = []
+    for a in cfg.audits:
+        o = a.options
+        jobs.append(_Job(a.specs, a.logs, protocol if "protocol" in given else o.get("protocol"),
+                         format_in if "format_in" in given else o.get("format_in", format_in),
+                         checker if "checker" in given else o.get("checker"),
+                         delivery if "delivery" in given else o.get("delivery", delivery),
+                         exclude + tuple(cfg.exclude) + tuple(o.get("exclude", ()))))
+    fails = {o for a in cfg.audits for o in [a.options.get("fail_on")] if o}
+    if "fail_on" not in given and fails:
+        # the strictest of the tables' (one exit code for the whole job)
+        ctx.meta["protoverify.fail_on"] = min(fails, key=("info", "warning", "error", "never").index)
+    return jobs
+
+
+def merge(results: list[Any]) -> Any:
+    """One AuditResult from the audits of several `[[audit]]` tables (in their order)."""
+    if len(results) == 1:
+        return results[0]
+    first = results[0]
+    for r in results[1:]:
+        first.findings.extend(r.findings)
+        first.events += r.events
+        first.records += r.records
+        first.complete += r.complete
+        first.incomplete += r.incomplete
+        first.statuses.extend(r.statuses)
+        first.by_enactment.update(r.by_enactment)
+        first.sources.extend(r.sources)
+        first.formats.update(r.formats)
+        first.protocols.extend(p for p in r.protocols if p not in first.protocols)
+        first.unread.extend(r.unread)
+        first.hints.extend(r.hints)
+    return first
 
 
 class _Progress:
@@ -55,9 +120,12 @@ class _Progress:
 
 
 @click.command(epilog=AUDIT_EXIT_CODES)
-@click.argument("logs", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--spec", "spec", required=True, type=click.Path(dir_okay=False),
-              help="BSPL file holding the protocol.")
+@click.argument("logs", nargs=-1, type=click.Path())
+@click.option("--exclude", "exclude", multiple=True, metavar="GLOB",
+              help="Leave out the files (or folders) matching GLOB, e.g. '*.summary.json' (repeatable).")
+@click.option("--spec", "specs", multiple=True, type=click.Path(),
+              help="BSPL file holding the protocol, or a directory of them; repeat it to audit "
+                   "against several specs (each event goes to the protocol that has its message).")
 @click.option("--protocol", default=None, help="Protocol to audit against (default: the only one, "
               "or route each message by its protocol).")
 @click.option("--format-in", "format_in", default="auto", show_default=True,
@@ -73,23 +141,57 @@ class _Progress:
 @click.option("--delivery", default="auto", show_default=True, type=click.Choice(["auto", "send", "receive"]),
               help="When recipients learn: at send, at receive, or auto (receive if a log records receipts).")
 @click.option("--checker", default=None, help="Checker profile (JSON file or name in checkers/).")
-def audit(logs: tuple[str, ...], spec: str, protocol: str | None, format_in: str, fmt: str,
+def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...], protocol: str | None,
+          format_in: str, fmt: str,
           output: str | None, fail_on: str, delivery: str, checker: str | None) -> None:
-    """Audit the recorded enactments in LOGS against the protocol in --spec."""
+    """Audit the recorded enactments in LOGS against the protocol in --spec.
+
+    LOGS are files (plain, or gzip/bz2/xz compressed), directories (recursed for
+    .jsonl/.ndjson/.json/.log/.txt files) or `-` for standard input. With neither
+    LOGS nor --spec, the [[audit]] tables of [tool.protoverify] (pyproject.toml)
+    or protoverify.toml say what to audit (docs/ci.md)."""
     from ..auditor.driver import audit as run_audit
     from ..auditor.result import AuditInputError
-    from ..report import render
+    from ..report import counts_text, render
+    from ._inputs import LOG_SUFFIXES, SPEC_SUFFIXES, expand, rename_sources, stdin_files
 
-    try:
-        with _Progress() as progress:
-            result = run_audit(spec, list(logs), protocol=protocol,
-                               format=None if format_in == "auto" else format_in, checker=checker,
-                               delivery=None if delivery == "auto" else delivery,
-                               record_enactments=fmt == "junit", progress=progress)
-    except AuditInputError as e:
-        echo(f"Error: {e}", err=True)
-        raise SystemExit(2) from None
+    if not logs and not specs:  # the project's audits, from [tool.protoverify] / protoverify.toml
+        jobs = _configured_jobs(protocol, format_in, checker, delivery, fail_on, exclude)
+    elif not specs:
+        echo("Error: Missing option '--spec'.", err=True)
+        raise SystemExit(2)
+    elif not logs:
+        echo("Error: Missing argument 'LOGS...'.", err=True)
+        raise SystemExit(2)
+    else:
+        jobs = [_Job(list(specs), list(logs), protocol, format_in, checker, delivery, exclude)]
+    results = []
+    for job in jobs:
+        spec = expand(job.specs, SPEC_SUFFIXES)
+        if not spec:
+            echo("Error: no .bspl file in " + ", ".join(job.specs), err=True)
+            raise SystemExit(2)
+        paths = expand(job.logs, LOG_SUFFIXES, job.exclude)
+        if not paths:
+            echo("Error: no log file in " + ", ".join(job.logs) + (" (after --exclude)" if job.exclude else ""),
+                 err=True)
+            raise SystemExit(2)
+        try:
+            with _Progress() as progress, stdin_files(paths, ".log") as (paths, names):
+                result = run_audit(spec, paths, protocol=job.protocol,
+                                   format=None if job.format_in == "auto" else job.format_in,
+                                   checker=job.checker, delivery=None if job.delivery == "auto" else job.delivery,
+                                   record_enactments=fmt == "junit", progress=progress)
+                rename_sources(result, names)
+        except AuditInputError as e:
+            echo(f"Error: {e}", err=True)
+            raise SystemExit(2) from None
+        results.append(result)
+    result = merge(results)
     text = render(result, fmt)
+    if fmt != "text" or output:  # the text report ends with them already
+        for h in result.hints:
+            echo(f"hint: {h}", err=True)
     if output:
         try:
             with open(output, "w", encoding="utf-8") as f:
@@ -98,7 +200,13 @@ def audit(logs: tuple[str, ...], spec: str, protocol: str | None, format_in: str
             echo(f"Error: cannot write {output}: {e.strerror or e}", err=True)
             raise SystemExit(2) from None
         c = result.counts()
-        echo(f"{output}: {c['error']} errors, {c['warning']} warnings, {c['info']} notes", err=True)
+        echo(f"{output}: {counts_text(c)}", err=True)
     else:
         echo(text.rstrip("\n"))
+    fail_on = click.get_current_context().meta.get("protoverify.fail_on", fail_on)
+    if result.unread:
+        for found in result.findings:
+            if found.code == "REC007":
+                echo(f"Error: {found.text}", err=True)
+        raise SystemExit(2)
     raise SystemExit(1 if result.failed("never" if fail_on == "never" else Severity(fail_on)) else 0)

@@ -41,16 +41,33 @@ def to_text(result: Any) -> str:
             if f.expected:
                 lines.append(f"      expected: {f.expected}")
     s = result.summary()
-    c = s["findings"]
-    lines.append(f"{s['events']} events ({s['records']} records) in {s['enactments']} enactments: "
-                 f"{s['complete']} complete, {s['incomplete']} incomplete; "
-                 f"{c['error']} errors, {c['warning']} warnings, {c['info']} notes")
+    lines.append(f"{plural(s['events'], 'event')} ({plural(s['records'], 'record')}) in "
+                 f"{plural(s['enactments'], 'enactment')}: "
+                 f"{s['complete']} complete, {s['incomplete']} incomplete; {counts_text(s['findings'])}")
+    lines.extend(f"hint: {h}" for h in getattr(result, "hints", ()))
     return "\n".join(lines)
+
+
+def plural(n: int, word: str) -> str:
+    """`1 error`, `2 errors`."""
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def counts_text(c: dict[str, int]) -> str:
+    """`1 error, 2 warnings, 0 notes` from `AuditResult.counts()`."""
+    return f"{plural(c['error'], 'error')}, {plural(c['warning'], 'warning')}, {plural(c['info'], 'note')}"
+
+
+def sentence(text: str) -> str:
+    """A full sentence: capitalised, ending with a full stop."""
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 # ------------------------------------------------------------------ json
 def to_dict(result: Any) -> dict[str, Any]:
-    return {"summary": result.summary(),
+    return {"summary": result.summary(), "hints": list(getattr(result, "hints", ())),
             "protocols": list(result.protocols), "delivery": result.delivery,
             "sources": [{"path": p, "format": result.formats.get(p)} for p in result.sources],
             "findings": [f.to_dict() for f in result.findings],
@@ -141,7 +158,8 @@ def to_sarif_dict(result: Any) -> dict[str, Any]:
     results = []
     for f in result.findings:
         r: dict[str, Any] = {"ruleId": f.code, "ruleIndex": index[f.code], "level": _LEVEL[f.severity],
-                             "message": {"text": f.text + (f" Expected: {f.expected}" if f.expected else "")}}
+                             "message": {"text": sentence(f.text) + (f" Expected: {sentence(f.expected)}"
+                                                                     if f.expected else "")}}
         loc: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": _uri(f.source)}}}
         if f.line:
             loc["physicalLocation"]["region"] = {"startLine": int(f.line)}

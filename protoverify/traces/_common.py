@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from ._open import open_log
 from .event import BadRecord, Event, ReadStats
 
 #: `lookup("Protocol/message") -> (sender role, recipient roles)` or None when unknown.
@@ -28,6 +29,10 @@ class FormatError(ValueError):
     """The input is not a log this package reads (raised by detection, never by readers)."""
 
 
+class EmptyLog(FormatError):
+    """The input has no non-blank line: a log of zero events (the auditor reads it as such)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     """One physical input line, without its line terminator."""
@@ -40,7 +45,7 @@ class Line:
 
 def iter_lines(path: str) -> Iterator[Line]:
     """Yield the file's lines one at a time; memory is bounded by MAX_LINE."""
-    with open(path, "rb") as f:
+    with open_log(path) as f:
         no = 0
         while True:
             chunk = f.readline(MAX_LINE)

@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from ._common import Item, Schema, account, lookup_roles, show
+from ._open import open_log
 from ._pyrepr import ReprError
 from .ahoy import _ts, check_choice, display_value, extract_reply, parse_send
 from .event import BadRecord, Event, EventKind, ReadStats
@@ -140,16 +141,16 @@ def read_ahoy_json(path: str, schema: Schema | None = None,
                    stats: ReadStats | None = None) -> Iterator[Event | BadRecord]:
     """Events from an Ahoy analysis/extraction JSON document (see module doc)."""
     stats = stats if stats is not None else ReadStats()
-    if os.path.getsize(path) > MAX_DOC:
-        with open(path, "rb") as f:
-            n = sum(1 for _ in f)
-        stats.lines += n
-        stats.bad += 1
-        stats.bad_lines += n
-        yield BadRecord(path, 1, f"JSON document larger than {MAX_DOC} bytes")
-        return
-    with open(path, "rb") as f:
-        data = f.read()
+    with open_log(path) as f:  # a compressed document is bounded by its decompressed size
+        data = b"" if os.path.getsize(path) > MAX_DOC else f.read(MAX_DOC + 1)
+        if not data or len(data) > MAX_DOC:
+            n = sum(1 for _ in f) if not data else data.count(b"\n") + sum(1 for _ in f)
+            if data or n:
+                stats.lines += n
+                stats.bad += 1
+                stats.bad_lines += n
+                yield BadRecord(path, 1, f"JSON document larger than {MAX_DOC} bytes")
+                return
     nlines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     stats.lines += nlines
     items: list[Item]

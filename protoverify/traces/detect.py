@@ -12,7 +12,8 @@ from typing import Any
 
 import orjson
 
-from ._common import FormatError, Schema
+from ._common import EmptyLog, FormatError, Schema
+from ._open import binary_kind, compression, open_log
 from .adapter import read_adapter
 from .ahoy import read_ahoy
 from .ahoy_json import MAX_DOC, kind_of, read_ahoy_json
@@ -48,7 +49,7 @@ def _classify_object(d: dict[str, Any]) -> str:
 
 
 def _classify_document(path: str) -> str:
-    with open(path, "rb") as f:
+    with open_log(path) as f:
         data = f.read(MAX_DOC + 1)
     try:
         doc = orjson.loads(data)
@@ -65,8 +66,18 @@ def _classify_document(path: str) -> str:
 
 def detect_format(path: str) -> str:
     """One of FORMATS, from the file's content; FormatError naming what was seen otherwise."""
+    with open(path, "rb") as raw_file:
+        head = raw_file.read(512)
+    packed = compression(head)
+    if packed is not None:
+        with open_log(path) as f:
+            head = f.read(512)
+    kind = binary_kind(head)
+    if kind is not None:
+        inside = f" inside {packed} compression" if packed else ""
+        raise FormatError(f"a binary file ({kind}{inside}), not a log")
     probe: list[str] = []
-    with open(path, "rb") as f:
+    with open_log(path) as f:
         for raw in f:
             line = raw.decode("utf-8", "replace").lstrip("\ufeff").strip()
             if line:
@@ -74,7 +85,7 @@ def detect_format(path: str) -> str:
             if len(probe) >= PROBE_LINES:
                 break
     if not probe:
-        raise FormatError("empty file (no non-blank line)")
+        raise EmptyLog("empty file (no non-blank line)")
     if probe[0] in ("{", "["):  # a pretty-printed JSON document
         return _classify_document(path)
     if probe[0].startswith(("{", "[")):

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from ._common import MAX_LINE, TEXT_CAP, Item, Line, Schema, account, account_events, jsonl_items
+from ._open import open_log
 from .event import BadRecord, Event, ReadStats
 from .native import _OPTIONAL, convert
 
@@ -117,7 +118,7 @@ def read_native_fast(path: str, schema: Schema | None = None,
     stats = stats if stats is not None else ReadStats()
     decode = _decode
     no = 0
-    with open(path, "rb") as f:
+    with open_log(path) as f:
         for lines, ended in _chunks(f):
             good = 0
             last = len(lines) - 1

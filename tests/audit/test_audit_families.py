@@ -253,8 +253,8 @@ def test_choice_not_enabled(tmp_path):
 def test_input_errors(tmp_path):
     with pytest.raises(AuditInputError):
         audit(tmp_path / "missing.bspl", [write(tmp_path / "l.jsonl", happy())])
-    with pytest.raises(AuditInputError):
-        audit(PURCHASE_SPEC(), [tmp_path / "missing.jsonl"])
+    r = audit(PURCHASE_SPEC(), [tmp_path / "missing.jsonl"])  # a finding, not an abort
+    assert [f.code for f in r] == ["REC007"] and r.unread == [str(tmp_path / "missing.jsonl")]
     with pytest.raises(AuditInputError):
         audit(PURCHASE_SPEC(), [write(tmp_path / "l.jsonl", happy())], protocol="Nope")
 

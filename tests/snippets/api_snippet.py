@@ -24,8 +24,11 @@ def main() -> int:
         worst: Severity = max(finding.severity, Severity.INFO)
         print(finding.location(), finding.code, worst.value, finding.text)
     counts: dict[str, int] = damaged.counts()
+    missing = protoverify.audit("specs/purchase.bspl", "no-such.jsonl")
+    unread: list[str] = missing.unread
+    print(unread, [f.text for f in missing if f.code == "REC007"])
     try:
-        protoverify.audit("specs/purchase.bspl", "no-such.jsonl")
+        protoverify.audit("no-such.bspl", "no-such.jsonl")
     except protoverify.AuditInputError as e:
         print(e)
     try:

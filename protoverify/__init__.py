@@ -27,9 +27,9 @@ from .bspl import (
 )
 from .findings import CODES, Code, Finding, Severity
 from .monitor.simulate import Simulator, simulate
+from .prover.result import LivenessResult, Report, SafetyResult, Verdict
 from .traces._common import FormatError
 from .traces.event import BadRecord, Event, ReadStats
-from .prover.result import LivenessResult, Report, SafetyResult, Verdict
 
 __all__ = [
     "AuditInputError", "AuditResult", "BSPLError", "BSPLSyntaxError", "BadRecord", "CODES", "Code",

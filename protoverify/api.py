@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 from .auditor.result import AuditResult
 from .bspl import FlatProtocol, Protocol, Specification
-from .traces.event import BadRecord, Event
 from .prover import PROPERTIES, Property, Report
 from .prover import verify as _verify
+from .traces.event import BadRecord, Event
 
 #: A log format name (`protoverify.traces.FORMATS`); None detects it per file.
 LogFormat = Literal["native", "envelope", "ahoy", "ahoy-json", "adapter"]

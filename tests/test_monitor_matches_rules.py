@@ -33,9 +33,9 @@ from hypothesis import strategies as st
 
 from protoverify.enactment import input_roles, is_enabled, key_parameters, linked, shapes
 from protoverify.monitor.monitor import Enabled, Monitor
-from protoverify.traces.event import Event
 from protoverify.prover.explorer import explore, path_to
 from protoverify.prover.rules import Rules
+from protoverify.traces.event import Event
 from tests.helpers.keyed import flat_keyed_protocols
 from tests.helpers.strategies import flat_protocols
 

@@ -19,7 +19,7 @@ from .._version import __version__
 
 if TYPE_CHECKING:
     from ..check import FileReport, ProtocolReport
-    from ..verify.result import Report
+    from ..prover.result import Report
 
 #: Below this many proofs to run, `--jobs auto` stays in one process (a worker costs a Z3 start).
 AUTO_PARALLEL = 4
@@ -35,7 +35,7 @@ def cache_key(text: str, protocol: str, timeout: float) -> str:
 def _prove(text: str, source: str, protocol: str, timeout: float) -> dict[str, Any]:
     """In a worker: parse, flatten and verify one protocol; the Report as plain data."""
     from ..bspl import BSPLError, flatten, parse
-    from ..verify import verify
+    from ..prover import verify
 
     try:
         flat = flatten(parse(text, source), protocol)
@@ -46,7 +46,7 @@ def _prove(text: str, source: str, protocol: str, timeout: float) -> dict[str, A
 
 
 def _report(data: dict[str, Any]) -> Report:
-    from ..verify.result import LivenessResult, Report, SafetyResult
+    from ..prover.result import LivenessResult, Report, SafetyResult
 
     return Report(data["name"], SafetyResult(**data["safety"]), LivenessResult(**data["liveness"]),
                   dict(data["enactable"]), data["complete"], float(data["seconds"]))

@@ -92,7 +92,7 @@ def _document(reports: list[FileReport], diagram: bool) -> dict[str, Any]:
 
     doc = to_document(reports)
     if diagram:
-        from ..verify import render_diagrams, render_text
+        from ..prover import render_diagrams, render_text
 
         for r, fd in zip(reports, doc["files"], strict=True):
             for p, pd in zip(r.protocols, fd["protocols"], strict=True):

@@ -15,9 +15,9 @@ import pytest
 from protoverify.bspl import flatten, load, parse, validate
 from protoverify.check import check_file
 from protoverify.monitor.monitor import Monitor
-from protoverify.traces.event import Event
 from protoverify.prover import verify
 from protoverify.prover.rules import Rules
+from protoverify.traces.event import Event
 from tests.helpers import oracle
 from tests.helpers.paths import REPO
 

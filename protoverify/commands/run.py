@@ -79,8 +79,9 @@ def parse_duration(text: str) -> float:
 @click.option("--role-agent", "role_agent", multiple=True, metavar="ROLE=KIND",
               help="Who makes the honest agents' decisions for ROLE: llm, scripted, random or "
               "simulated-llm (repeat per role; other roles: --llm, else --agent-kind).")
-@click.option("--base-url", default=None, help="OpenAI-compatible endpoint for --llm (default: OpenAI's).")
-@click.option("--model", default="gpt-4o-mini", show_default=True, help="Model name for --llm.")
+@click.option("--base-url", default=None,
+              help="OpenAI-compatible endpoint for --llm and llm roles (default: OpenAI's).")
+@click.option("--model", default="gpt-4o-mini", show_default=True, help="Model name for --llm and llm roles.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json instead of one line.")
 def run(spec_arg: str | None, spec_opt: str | None, protocol: str | None, agents: int, policy: str,
         duration: str, seed: int, out: str, clock: str, faults: str, gateways: int, adversarial: int,

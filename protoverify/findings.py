@@ -121,6 +121,13 @@ CODES: dict[str, Code] = {c.code: c for c in (
        "The LLM declined (no choice) although options were available."),
     _c("DEC006", "decision", "info", "retry",
        "The decision is a retry after a rejected reply."),
+    _c("DEC007", "decision", "error", "params missing",
+       "The reply's params lack parameters that the chosen option must fill (e.g. empty params "
+       "for an option with parameters to fill). Key parameters are not required: a runtime "
+       "generates those the model leaves out."),
+    _c("DEC008", "decision", "warning", "call failed",
+       "The LLM call got no reply: it timed out, or the endpoint could not be reached or kept "
+       "failing (the decision record says `failed`, and the error)."),
     # policy (exchange logs; emitted when a checker profile defines a policy)
     _c("POL001", "policy", "error", "forbidden by policy",
        "A delivered message that the checker's policy forbids."),

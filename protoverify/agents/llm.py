@@ -194,14 +194,14 @@ class LLMAgent:
             try:
                 reply = self.model.complete(Request(list(messages), options, self.name, view.rng, context))
             except LLMError as e:
-                rec.update(raw=None, parsed=None, choice=None, params=None, error=str(e), declined=False,
+                rec.update(failed=True, raw=None, parsed=None, choice=None, params=None, error=str(e), declined=False,
                            latency_s=round(time.perf_counter() - t0, 4), tokens=None, http_errors=e.http_errors)
                 self._emit(rec)
                 messages = messages[:2]  # ask again afresh
                 continue
             latency = reply.latency_s if reply.latency_s is not None else time.perf_counter() - t0
             reading = read_reply(reply.text, options, keys)
-            rec.update(raw=reply.text[:RAW_LIMIT], parsed=reading.parsed, choice=reading.choice,
+            rec.update(failed=False, raw=reply.text[:RAW_LIMIT], parsed=reading.parsed, choice=reading.choice,
                        params=reading.params, error=reading.error, declined=reading.declined,
                        latency_s=round(latency, 4),
                        tokens={"prompt": reply.prompt_tokens, "completion": reply.completion_tokens},

@@ -9,7 +9,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 import orjson
@@ -74,15 +74,20 @@ def parse_duration(text: str) -> float:
 @click.option("--nats-url", "nats_urls", multiple=True, metavar="URL",
               help="A running NATS server (repeat: one per gateway, federated; one URL serves all "
               "gateways). Implies --transport nats.")
-@click.option("--llm", is_flag=True, help="Every honest agent is an LLM agent (key from OPENAI_API_KEY).")
-@click.option("--base-url", default=None, help="OpenAI-compatible endpoint for --llm (default: OpenAI's).")
-@click.option("--model", default="gpt-4o-mini", show_default=True, help="Model name for --llm.")
+@click.option("--llm", is_flag=True, help="Every honest agent is an LLM agent (key from OPENAI_API_KEY), "
+              "in every role that --role-agent does not map otherwise.")
+@click.option("--role-agent", "role_agent", multiple=True, metavar="ROLE=KIND",
+              help="Who makes the honest agents' decisions for ROLE: llm, scripted, random or "
+              "simulated-llm (repeat per role; other roles: --llm, else --agent-kind).")
+@click.option("--base-url", default=None,
+              help="OpenAI-compatible endpoint for --llm and llm roles (default: OpenAI's).")
+@click.option("--model", default="gpt-4o-mini", show_default=True, help="Model name for --llm and llm roles.")
 @click.option("--json", "as_json", is_flag=True, help="Print summary.json instead of one line.")
 def run(spec_arg: str | None, spec_opt: str | None, protocol: str | None, agents: int, policy: str,
         duration: str, seed: int, out: str, clock: str, faults: str, gateways: int, adversarial: int,
         adversarial_rate: float, agent_kind: str,
-        biased: int, transport: str, nats_urls: tuple[str, ...], llm: bool, base_url: str | None,
-        model: str, as_json: bool) -> None:
+        biased: int, transport: str, nats_urls: tuple[str, ...], llm: bool, role_agent: tuple[str, ...],
+        base_url: str | None, model: str, as_json: bool) -> None:
     """Run agents enacting the protocol in SPEC through the reference exchange."""
     from ..bspl import BSPLError
     from ..exchange.nats import NatsUnavailable
@@ -95,6 +100,12 @@ def run(spec_arg: str | None, spec_opt: str | None, protocol: str | None, agents
     if adversarial > agents:
         raise click.BadParameter(f"{adversarial} adversarial agents but only {agents} agents",
                                  param_hint="--adversarial")
+    from ..agents.by_role import parse_mapping
+
+    try:
+        mapping = parse_mapping(role_agent)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--role-agent") from None
     if nats_urls:
         transport = "nats"
         if len(nats_urls) not in (1, gateways):
@@ -108,7 +119,7 @@ def run(spec_arg: str | None, spec_opt: str | None, protocol: str | None, agents
                                  clock=clock, faults=faults or None, gateways=gateways, protocol=protocol,
                                  adversarial=adversarial, adversarial_rate=adversarial_rate,
                                  agent_kind=agent_kind, biased=biased, transport=bus, progress=tick,
-                                 agent_factory=llm_factory(spec, model, base_url) if llm else None)
+                                 **agent_kinds(spec, protocol, mapping, llm, model, base_url))
     except NatsUnavailable as e:
         click.echo(f"Error: {e}", err=True)
         raise SystemExit(EXIT_NATS) from None
@@ -164,6 +175,36 @@ def llm_factory(spec: str, model: str, base_url: str | None) -> Callable[[str], 
     text = open(spec, encoding="utf-8").read()
     chat = OpenAIChat(model, base_url)
     return lambda name: LLMAgent(name, chat, text)
+
+
+def simulated_factory(spec: str, protocol: str | None) -> Callable[[str], Agent]:
+    """LLM agents asking one simulated model (offline; agents.simulated_llm)."""
+    from ..agents.llm import LLMAgent
+    from ..agents.simulated_llm import SimulatedLLM
+    from ..exchange.run import _flat
+
+    text = open(spec, encoding="utf-8").read()
+    model = SimulatedLLM(keys=frozenset(_flat(spec, protocol).keys))
+    return lambda name: LLMAgent(name, model, text)
+
+
+def agent_kinds(spec: str, protocol: str | None, mapping: dict[str, str], llm: bool, model: str,
+                base_url: str | None) -> dict[str, Any]:
+    """The exchange run's `agent_factory` and `role_agents` for --llm and --role-agent: one
+    LLM client (and one simulated model) shared by every agent that needs it."""
+    made: dict[str, Callable[[str], Agent]] = {}
+
+    def factory(kind: str) -> Callable[[str], Agent] | str:
+        if kind in ("scripted", "random"):
+            return kind
+        if kind not in made:
+            made[kind] = llm_factory(spec, model, base_url) if kind == "llm" else simulated_factory(spec, protocol)
+        return made[kind]
+
+    out: dict[str, Any] = {"agent_factory": factory("llm") if llm else None}
+    if mapping:
+        out["role_agents"] = {r: factory(k) for r, k in mapping.items()}
+    return out
 
 
 def main(args: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:

@@ -23,6 +23,7 @@ import orjson
 
 from ..agents.adversarial import AdversarialAgent
 from ..agents.base import Agent, Choice, Peer, Send, Slot, View
+from ..agents.by_role import RoleAgent
 from ..agents.random_agent import RandomAgent
 from ..agents.scripted import ScriptedAgent
 from ..bspl import FlatProtocol, Specification, flatten, load
@@ -37,6 +38,7 @@ from .policy import Limits, OnlineEvent
 
 CAPABILITIES = ("translate", "summarize", "schedule", "search", "code", "forecast")
 LOG_NAME = "exchange.jsonl"
+AgentKind = str | Callable[[str], Agent]  # "scripted" | "random", or a factory of agents by name
 
 
 @dataclass
@@ -128,7 +130,8 @@ class _Run:
                  out: Path | None, clock: str, faults: FaultConfig, ngateways: int, adversarial: int,
                  adversarial_rate: float, agent_kind: str, interval: float, limits: Limits | None,
                  reply_window: float, think: tuple[float, float], transport: Transport | None,
-                 biased: int, agent_factory: Callable[[str], Agent] | None = None) -> None:
+                 biased: int, agent_factory: Callable[[str], Agent] | None = None,
+                 role_agents: Mapping[str, AgentKind] | None = None) -> None:
         self.flat = flat
         self.level = level
         self.duration = duration
@@ -161,16 +164,16 @@ class _Run:
             self.arng[name] = random.Random(f"{seed}-{name}")
             if i >= n - adversarial:
                 self.agents[name] = AdversarialAgent(name, flat.name, adversarial_rate)
-            elif agent_factory is not None:
-                self.agents[name] = agent_factory(name)
-                attach = getattr(self.agents[name], "attach", None)
+            else:
+                favourites = 2 if i < biased else None
+                agent = self._honest(name, agent_factory or agent_kind, favourites)
+                if role_agents:
+                    agent = RoleAgent(name, agent, {r: self._honest(name, k, favourites)
+                                                    for r, k in role_agents.items()})
+                self.agents[name] = agent
+                attach = getattr(agent, "attach", None)
                 if attach is not None:
                     attach(self._decided)
-            elif agent_kind == "random":
-                self.agents[name] = RandomAgent(name)
-            else:
-                self.agents[name] = ScriptedAgent(name, protocol=flat.name,
-                                                  favourites=2 if i < biased else None)
             self.fed.attach(name, i)
         self.enacts: dict[tuple[Any, ...], _Enact] = {}
         self.convs: dict[str, _Conv] = {}
@@ -181,6 +184,14 @@ class _Run:
         self.stopped: set[str] = set()
 
     # ------------------------------------------------------------------ helpers
+    def _honest(self, name: str, kind: AgentKind, favourites: int | None) -> Agent:
+        """An honest agent of a built-in kind ("scripted", "random") or from a factory."""
+        if callable(kind):
+            return kind(name)
+        if kind == "random":
+            return RandomAgent(name)
+        return ScriptedAgent(name, protocol=self.flat.name, favourites=favourites)
+
     def new_id(self) -> str:
         self.serial += 1
         return f"k{self.serial}"
@@ -411,7 +422,8 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike[str], agents: int
         reply_window: float = 60.0, think: tuple[float, float] = (0.5, 5.0),
         transport: Transport | None = None, biased: int = 0,
         progress: Callable[[float], None] | None = None,
-        agent_factory: Callable[[str], Agent] | None = None) -> RunSummary:
+        agent_factory: Callable[[str], Agent] | None = None,
+        role_agents: Mapping[str, AgentKind] | None = None) -> RunSummary:
     """Run `agents` agents negotiating by the protocol in `spec` through the exchange.
 
     `policy`: low | medium | high. `duration`: seconds (simulated with clock="sim")
@@ -426,8 +438,10 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike[str], agents: int
     peers (the first capable ones by name) instead of every capable one. `progress`: called
     with the run's clock now and then (every 512 events), for a progress bar.
     `agent_factory(name)`: the honest agents (e.g. LLM agents, protoverify.agents.llm)
-    instead of `agent_kind`. Writes exchange.jsonl, summary.json and injections.jsonl
-    into `out` (when given).
+    instead of `agent_kind`. `role_agents`: {role: kind or factory}: each honest agent's
+    decisions for that role are made by an agent of that kind ("scripted", "random", or
+    `factory(name)`), its other decisions by the agent above (agents.by_role). Writes
+    exchange.jsonl, summary.json and injections.jsonl into `out` (when given).
     """
     if agents < 2:
         raise ValueError("a run needs at least 2 agents")
@@ -440,13 +454,18 @@ def run(spec: Specification | FlatProtocol | str | os.PathLike[str], agents: int
     if duration <= 0:
         raise ValueError("duration must be positive")
     flat = _flat(spec, protocol)
+    for role, kind in (role_agents or {}).items():
+        if role not in flat.roles:
+            raise ValueError(f"no role {role!r} in {flat.name}; its roles: {', '.join(flat.roles)}")
+        if not callable(kind) and kind not in ("scripted", "random"):
+            raise ValueError(f"agent kind for {role} must be 'scripted', 'random' or a factory, not {kind!r}")
     cfg = FaultConfig.parse(faults, seed=seed)
     outp = Path(out) if out is not None else None
     if outp is not None:
         outp.mkdir(parents=True, exist_ok=True)
     r = _Run(flat, agents, policy, duration, seed, outp, clock, cfg, gateways, adversarial,
              adversarial_rate, agent_kind, interval, limits, reply_window, think, transport, biased,
-             agent_factory)
+             agent_factory, role_agents)
     if progress is not None:
         r.watch(progress)
     return r.go()

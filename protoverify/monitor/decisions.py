@@ -1,5 +1,6 @@
-"""Checks of LLM `decision` events: did the agent answer, choose an offered option, fill
-only what the option asked, and choose something its role could send then (DEC001-DEC006)."""
+"""Checks of LLM `decision` events: did the call get a reply, did the agent answer, choose an
+offered option, fill what the option asked and only that, and choose something its role
+could send then (DEC001-DEC008)."""
 from __future__ import annotations
 
 from typing import Any
@@ -30,6 +31,11 @@ class DecisionChecks(MonitorState):
         self._last_error[akey] = bool(d.get("error"))
         offered = "; ".join(option_text(o) for o in options) or "no options"
         raw, parsed = d.get("raw"), d.get("parsed")
+        if d.get("failed") is True:
+            found.append(finding("DEC008", f"LLM call of {agent} got no reply"
+                                 + (f": {d['error']}" if d.get("error") else ""),
+                                 expected='a reply {"choice": N, "params": {...}}', **where))
+            return found
         if parsed is None and raw is not None:
             found.append(finding("DEC001", "LLM reply is not valid JSON"
                                  + (f": {d['error']}" if d.get("error") else ""),
@@ -63,6 +69,11 @@ class DecisionChecks(MonitorState):
                 found.append(finding("DEC004", f"params name {', '.join(extra)}, which option {choice} "
                                      f"({opt.get('message')}) does not fill",
                                      expected="fill only: " + (", ".join(fill) or "nothing"), **where))
+            missing = _missing(raw, choice, fill, rule.keys) if rule is not None else []
+            if missing:
+                found.append(finding("DEC007", f"params lack {', '.join(missing)}, which option {choice} "
+                                     f"({opt.get('message')}) must fill",
+                                     expected="fill: " + ", ".join(fill), **where))
         if rule is not None and role in self.roles:
             keys = {k: bound[k] for k in rule.keys if k in bound}
             if not rule.in_keys <= keys.keys():
@@ -81,3 +92,19 @@ class DecisionChecks(MonitorState):
                                      expected="; ".join(e.describe() for e in en) or "nothing enabled",
                                      **where))
         return found
+
+
+def _missing(raw: Any, choice: int, fill: list[str], keys: tuple[str, ...]) -> list[str]:
+    """The non-key parameters of `fill` that the reply text itself leaves out. Judged on the
+    raw reply, not on the record's `params`: an extraction may drop a reply's params, and a
+    reply cut short or not naming `choice` cannot be judged (then nothing is missing)."""
+    needed = [p for p in fill if p not in keys]
+    if not needed or not isinstance(raw, str):
+        return []
+    from ..traces.ahoy import extract_reply  # only for the rare decision that chose an option
+
+    reply, _ = extract_reply(raw)
+    if not isinstance(reply, dict) or reply.get("choice") != choice:
+        return []
+    params = reply.get("params") or {}
+    return [p for p in needed if p not in params] if isinstance(params, dict) else []

@@ -3,6 +3,7 @@ every call is a decision line, bad replies are retried and audited at their line
 the key never reaches a file."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,10 @@ def decisions(out: Path) -> list[tuple[int, dict]]:
     return [(i, r["decision"]) for i, r in enumerate(records(out), 1) if r["type"] == "decision"]
 
 
+def ds_of(out: Path) -> list[dict]:
+    return [d for _, d in decisions(out)]
+
+
 def test_every_call_is_a_decision_and_the_run_finishes(llm_run):
     out, s, script = llm_run
     ds = decisions(out)
@@ -82,6 +87,11 @@ def test_auditor_reports_bad_replies_at_their_lines(llm_run):
     assert "DEC001" in at[lines[0]]
     assert "DEC002" in at[lines[1]]
     assert "DEC004" in at[lines[2]]
+    assert "DEC007" in at[lines[4]]  # the empty params of a propose that must fill bid
+    assert "DEC008" in at[lines[6]] and ds_of(out)[6]["failed"] is True  # the timed-out call
+    dec007 = [i for i, cs in at.items() if "DEC007" in cs]
+    dec008 = [i for i, cs in at.items() if "DEC008" in cs]
+    assert dec007 == [lines[4]] and dec008 == [lines[6]]  # at their own lines, nowhere else
     for i in (1, 2, 3, 5, 7):  # each retry after a rejected reply
         assert "DEC006" in at[lines[i]]
     protocol_codes = {c for cs in at.values() for c in cs if not c.startswith("DEC")}
@@ -104,3 +114,44 @@ def test_concurrent_enactments_are_not_mixed(llm_run):
             continue
         for o in d["options"]:  # each option offered belongs to the enactment the call is about
             assert o["bound"].get("cfpID", key["cfpID"]) == key["cfpID"]
+
+
+def _decision_line(**d) -> dict:
+    base = {"agent": "a1", "role": "Participant", "attempt": 1, "failed": False,
+            "options": [{"number": 1, "message": "Contract Net/propose",
+                         "bound": {"cfpID": "k1", "task": "t"}, "fill": ["bid"]}],
+            "raw": '{"choice": 1, "params": {"bid": 5}}', "parsed": {"choice": 1, "params": {"bid": 5}},
+            "choice": 1, "params": {"bid": 5}, "error": None}
+    base.update(d)
+    return {"kind": "decision", "decision": base}
+
+
+@pytest.mark.parametrize("change, codes", [
+    ({}, set()),
+    ({"raw": '{"choice": 1, "params": {}}', "params": {}}, {"DEC007"}),
+    ({"raw": '{"choice": 1}', "params": {}}, {"DEC007"}),                  # no params at all
+    ({"raw": '{"choice": 1, "params": {"bid": ', "params": {}}, set()),    # cut short: not judged
+    ({"raw": "{}", "params": {}}, set()),                                  # the text names no choice
+    ({"raw": None, "parsed": None, "choice": None, "params": None, "failed": True,
+      "error": "LLM call timed out"}, {"DEC008"}),                         # not a DEC005 decline
+])
+def test_missing_params_and_failed_calls(tmp_path, change, codes):
+    from protoverify.auditor.driver import audit
+
+    p = tmp_path / "log.jsonl"
+    cfp = {"kind": "send", "message": "Contract Net/cfp", "sender": "Initiator", "recipients": ["Participant"],
+           "bindings": {"cfpID": "k1", "task": "t"}}
+    p.write_text(json.dumps(cfp) + "\n" + json.dumps(_decision_line(**change)) + "\n")
+    assert {(f.code, f.line) for f in audit(CNET, [p]) if f.code.startswith("DEC")} == {(c, 2) for c in codes}
+
+
+def test_keys_are_not_required_params(tmp_path):
+    from protoverify.auditor.driver import audit
+
+    cfp = {"number": 1, "message": "Contract Net/cfp", "bound": {}, "fill": ["cfpID", "task"]}
+    lines = [_decision_line(role="Initiator", options=[cfp], raw='{"choice": 1, "params": {"task": "x"}}'),
+             _decision_line(role="Initiator", options=[cfp], raw='{"choice": 1, "params": {"cfpID": "k"}}')]
+    p = tmp_path / "log.jsonl"
+    p.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    assert [(f.code, f.line, f.text) for f in audit(CNET, [p]) if f.code == "DEC007"] == [
+        ("DEC007", 2, "params lack task, which option 1 (Contract Net/cfp) must fill")]

@@ -204,7 +204,7 @@ def test_random_agents_send_only_enabled_messages(tmp_path):
 
 def test_real_clock_run(tmp_path):
     s = run(CNET, agents=3, policy="high", duration=0.3, seed=1, out=tmp_path, clock="real", interval=0.1,
-            think=(0.001, 0.01), reply_window=0.2)
+            think=(0.001, 0.01), reply_window=2.0)  # generous: a loaded CI core must not miss bid deadlines
     assert s.clock == "real" and s.balanced() and s.envelopes > 0
     assert audited(tmp_path).findings == []
 

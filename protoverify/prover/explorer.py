@@ -1,7 +1,7 @@
 """Executable reference semantics: enumerate every reachable state of one enactment.
 
 A state is (sent messages, received (message, role) pairs, roles the External inputs
-have arrived at); knowledge follows from it (`Rules.knowledge`: what a role may use for
+have arrived at); knowledge follows from it (`Rules.context`: what a role may use for
 a message is its key context, a fixpoint over its observations, so their order does not
 matter and the state needs none). From a state, any
 enabled message may be sent, any sent, unreceived message may be received by any of
@@ -54,7 +54,8 @@ def explore(protocol: FlatProtocol | Rules, max_states: int = 200_000) -> Explor
     while queue:
         sent, received, arrived = state = queue.popleft()
         res.states += 1
-        k = rules.knowledge(sent, received, arrived)
+        obs = rules.observations(sent, received, arrived)
+        contexts: dict[tuple[str, frozenset[str]], frozenset[str]] = {}  # (sender, keys) -> knowledge
         bound = rules.bound(sent)
         for i in sent:
             res.enactable[rules.messages[i].name] = True
@@ -65,7 +66,12 @@ def explore(protocol: FlatProtocol | Rules, max_states: int = 200_000) -> Explor
             res.complete = True
         successors: list[tuple[State, tuple]] = []
         for m in rules.messages:
-            if rules.enabled(m, sent, k[m.sender], bound):
+            if m.index in sent:
+                continue
+            ctx = contexts.get((m.sender, m.keys))
+            if ctx is None:
+                ctx = contexts[m.sender, m.keys] = rules.context(m, obs[m.sender])
+            if rules.enabled(m, sent, ctx, bound):
                 successors.append(((sent | {m.index}, received, arrived), ("send", m.index)))
         pending = [(i, r) for i in sent for r in rules.messages[i].recipients if (i, r) not in received]
         for ir in pending:

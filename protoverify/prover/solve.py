@@ -163,13 +163,14 @@ def _liveness(ses: Session, minimize: bool) -> LivenessResult:
     model = ses.minimal_model([q]) if minimize else ses.solver.model()
     events = ses.events(model)
     sent, received, arrived = replay(rules, events)
-    k = rules.knowledge(sent, received, arrived)
+    obs = rules.observations(sent, received, arrived)
+    seen = {r: frozenset(p for o in os for p in o.carried) for r, os in obs.items()}
     bound = rules.bound(sent)
-    disabled = {m.name: rules.disabled_reasons(m, sent, k[m.sender], bound)
+    disabled = {m.name: rules.disabled_reasons(m, sent, rules.context(m, obs[m.sender]), bound, seen[m.sender])
                 for m in rules.messages if m.index not in sent}
     missing = [p for p in rules.public_outs if p not in bound]
     return LivenessResult("nonlive", missing, events,
-                          {r: sorted(k[r]) for r in rules.roles}, disabled)
+                          {r: sorted(seen[r]) for r in rules.roles}, disabled)
 
 
 def _enactability(ses: Session) -> tuple[dict[str, bool | None], bool | None]:

@@ -16,9 +16,11 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ..bspl.compose import FlatProtocol
-from .rules import Rules
+from .result import Event, input_event, receive_event, send_event
+from .rules import Rules, State
 
-State = tuple[frozenset[int], frozenset[tuple[int, str]], frozenset[str]]
+# how a state was reached: ("send", i), ("receive", (i, r)), ("input", r); () for the start
+Step = tuple[()] | tuple[str, int | str | tuple[int, str]]
 
 
 @dataclass
@@ -31,7 +33,7 @@ class Exploration:
     complete: bool = False
     truncated: bool = False
     # state -> (predecessor, step): steps are ("send", i), ("receive", (i, r)), ("input", r)
-    parents: dict[State, tuple[State, tuple]] = field(default_factory=dict, repr=False)
+    parents: dict[State, tuple[State, Step]] = field(default_factory=dict, repr=False)
 
     @property
     def safe(self) -> bool:
@@ -64,7 +66,7 @@ def explore(protocol: FlatProtocol | Rules, max_states: int = 200_000) -> Explor
                 res.unsafe[p] = state
         if all(p in bound for p in rules.public_outs):
             res.complete = True
-        successors: list[tuple[State, tuple]] = []
+        successors: list[tuple[State, Step]] = []
         for m in rules.messages:
             if m.index in sent:
                 continue
@@ -91,15 +93,13 @@ def explore(protocol: FlatProtocol | Rules, max_states: int = 200_000) -> Explor
     return res
 
 
-def path_to(res: Exploration, target: State) -> list[dict]:
+def path_to(res: Exploration, target: State) -> list[Event]:
     """A shortest enactment (events) from the empty state to `target`, which `explore`
     must have reached: read back along the breadth-first search's parent links."""
-    from .result import input_event, receive_event, send_event
-
     rules = res.rules
     if target not in res.parents:
         raise KeyError("target state was not reached by this exploration")
-    steps: list[tuple] = []
+    steps: list[Step] = []
     state = target
     while True:
         prev, step = res.parents[state]
@@ -107,12 +107,13 @@ def path_to(res: Exploration, target: State) -> list[dict]:
             break
         steps.append(step)
         state = prev
-    events: list[dict] = []
-    for kind, what in reversed(steps):
-        if kind == "send":
+    events: list[Event] = []
+    for step in reversed(steps):
+        what = step[1] if step else None
+        if isinstance(what, int):
             events.append(send_event(rules.messages[what]))
-        elif kind == "receive":
+        elif isinstance(what, tuple):
             events.append(receive_event(rules.messages[what[0]], what[1]))
-        else:
+        elif isinstance(what, str):
             events.append(input_event(rules, what))
     return events

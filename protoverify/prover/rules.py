@@ -33,9 +33,10 @@ replay all read the same `Rules`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from typing import Any
 
 from ..bspl.compose import FlatProtocol
 from ..enactment import Shape, disabled_reasons, is_enabled, key_parameters, linked, shapes
@@ -86,7 +87,7 @@ class Rules:
         # each input role (a role that sends or receives a message mentioning one)
         self.inputs: tuple[str, ...] = tuple(p for p in flat.ins)
         self.input_tokens: frozenset[str] = self.public_ins & self.key_params
-        mentioned = {r: set() for r in roles}
+        mentioned: dict[str, set[str]] = {r: set() for r in roles}
         for m in msgs:
             ps = m.ins | m.outs | m.nils | set(m.carried)
             for r in (m.sender, *m.recipients):
@@ -173,11 +174,11 @@ class _Context:
             self.pending.append(o)
             return
         self.known.update(o.carried)
-        new = o.tokens - self.tokens
+        new: set[str] = set(o.tokens - self.tokens)
         while new:  # new tokens may link observations set aside so far
             self.tokens |= new
             new = set()
-            rest = []
+            rest: list[Observation] = []
             for q in self.pending:
                 if q.tokens & self.tokens:
                     self.known.update(q.carried)
@@ -249,7 +250,10 @@ class ReplayError(ValueError):
     """A counterexample that is not a valid enactment."""
 
 
-def replay(rules: Rules, events: list[dict]) -> tuple[frozenset[int], frozenset[tuple[int, str]], frozenset[str]]:
+State = tuple[frozenset[int], frozenset[tuple[int, str]], frozenset[str]]  # sent, received, arrived
+
+
+def replay(rules: Rules, events: Sequence[Mapping[str, Any]]) -> State:
     """Check `events` (send/receive/input dicts as produced by counterexamples) step by step.
 
     Returns the final (sent, received, arrived); raises ReplayError at the first invalid step.

@@ -8,10 +8,10 @@ This is the implementation package; the front door is `protoverify.verify(...)`
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Literal
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal
 
-from .result import (LivenessResult, Report, SafetyResult, Verdict, render_diagrams, render_mermaid,
-                     render_text)
+from .result import LivenessResult, Report, SafetyResult, Verdict, render_diagrams, render_mermaid, render_text
 
 if TYPE_CHECKING:
     from ..bspl import FlatProtocol, Protocol, Specification

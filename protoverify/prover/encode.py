@@ -58,10 +58,11 @@ Named query literals (used as assumptions): `q_unsafe_<p>`, `q_unsafe`, `q_stuck
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..enactment import linked
-from .rules import Rules
+from .rules import Msg, Rules
 
 
 @dataclass
@@ -177,17 +178,17 @@ def encode(rules: Rules) -> Encoding:
     def kvar(r: str, p: str) -> str:
         return f"K{rid[r]}_{pid[p]}"
 
-    for (r, p), os in sorted(obs.items(), key=lambda x: (rid[x[0][0]], pid[x[0][1]])):
+    for (r, p), times in sorted(obs.items(), key=lambda x: (rid[x[0][0]], pid[x[0][1]])):
         k = kvar(r, p)
         add(f"(declare-const {k} Int)(assert (<= 1 {k} {inf}))")
-        for occ, tm in os:
+        for occ, tm in times:
             add(f"(assert (=> {occ} (<= {k} {tm})))")
-        add(f"(assert {_or([f'(= {k} {inf})'] + [f'(and {occ} (= {k} {tm}))' for occ, tm in os])})")
+        add(f"(assert {_or([f'(= {k} {inf})'] + [f'(and {occ} (= {k} {tm}))' for occ, tm in times])})")
 
     # E_r_p: r knows p once every sent message is delivered (a Boolean shortcut for
     # K_r_p < INF in the stuck query, which propagates far better than the times);
     # every input has arrived by then, so a public `in` is simply known
-    for (r, p), os in sorted(obs.items(), key=lambda x: (rid[x[0][0]], pid[x[0][1]])):
+    for r, p in sorted(obs, key=lambda rp: (rid[rp[0]], pid[rp[1]])):
         if p in rules.public_ins:
             continue
         sources = [f"s{m.index}" for m in msgs if p in m.carried and (m.sender == r or r in m.recipients)]
@@ -202,17 +203,17 @@ def encode(rules: Rules) -> Encoding:
         nodes = [o for o in role_obs[r] if o.tokens]
         nodes = linked(ks, nodes, lambda o: o.tokens)  # statically reachable from ks
         names = [(f"L{c}_{n}", f"R{c}_{n}") for n in range(len(nodes))]
-        links[(r, ks)] = [(lv, o) for (lv, _), o in zip(names, nodes)]
-        for (lv, rv), o in zip(names, nodes):
+        links[(r, ks)] = [(lv, o) for (lv, _), o in zip(names, nodes, strict=True)]
+        for (lv, rv), o in zip(names, nodes, strict=True):
             add(f"(declare-const {lv} Int)(declare-const {rv} Int)(assert (<= {lv} {inf}))"
                 f"(assert (=> (not {o.occ}) (= {lv} {inf})))")
-        for (lv, rv), o in zip(names, nodes):
+        for (lv, rv), o in zip(names, nodes, strict=True):
             if o.tokens & ks:
                 add(f"(assert (=> {o.occ} (= {lv} {o.time})))")
                 continue
             add(f"(assert (=> {o.occ} (<= {o.time} {lv})))")
             support = [f"(= {lv} {inf})"]
-            for (lw, rw), o2 in zip(names, nodes):
+            for (lw, rw), o2 in zip(names, nodes, strict=True):
                 if o2 is o or not (o2.tokens & o.tokens):
                     continue
                 add(f"(assert (=> {o.occ} (or (<= {lv} {o.time}) (<= {lv} {lw}))))")
@@ -220,17 +221,17 @@ def encode(rules: Rules) -> Encoding:
                                f"(or (< {lw} {lv}) (< {rw} {rv})))")
             add(f"(assert {_or(support)})")
 
-    def knows_before(m, p: str, t: str) -> str:
+    def knows_before(m: Msg, p: str, t: str) -> str:
         if direct[(m.sender, m.keys)]:
             return f"(< {kvar(m.sender, p)} {t})"
         return _or([f"(< {lv} {t})" for lv, o in links[(m.sender, m.keys)] if p in o.carried])
 
-    def unknown_before(m, p: str, t: str) -> str:
+    def unknown_before(m: Msg, p: str, t: str) -> str:
         if direct[(m.sender, m.keys)]:
             return f"(<= {t} {kvar(m.sender, p)})"
         return _and([f"(<= {t} {lv})" for lv, o in links[(m.sender, m.keys)] if p in o.carried])
 
-    def knows_at_end(m, p: str) -> str:  # valid when every sent message is received
+    def knows_at_end(m: Msg, p: str) -> str:  # valid when every sent message is received
         if direct[(m.sender, m.keys)]:
             return "true" if p in rules.public_ins else f"E{rid[m.sender]}_{pid[p]}"
         return _or([f"(< {lv} {inf})" for lv, o in links[(m.sender, m.keys)] if p in o.carried])
@@ -287,17 +288,17 @@ def encode(rules: Rules) -> Encoding:
 
 
 def _same_role_sends(rules: Rules, direct: dict[tuple[str, frozenset[str]], bool],
-                     params: list[str], add) -> None:
+                     params: list[str], add: Callable[[str], None]) -> None:
     """Two sends of one role at one instant (see the module docstring): `t2 < t1` where m1
     after m2 would disable m2, never the same time where it could change m2's context.
     Emitted per parameter in `params` order first, as the direct-case rule always was."""
-    by_role: dict[str, list] = {}
+    by_role: dict[str, list[Msg]] = {}
     for m in rules.messages:
         by_role.setdefault(m.sender, []).append(m)
     first: set[tuple[int, int]] = set()  # (a, b): b strictly before a
     apart: set[tuple[int, int]] = set()  # a < b, never at one time
     for ms in by_role.values():
-        carriers: dict[str, list] = {}
+        carriers: dict[str, list[Msg]] = {}
         for m in ms:
             for p in m.carried:
                 carriers.setdefault(p, []).append(m)

@@ -1,7 +1,7 @@
 """Executable reference semantics: enumerate every reachable state of one enactment.
 
 A state is (sent messages, received (message, role) pairs, roles the External inputs
-have arrived at); knowledge follows from it (`Rules.knowledge`: what a role may use for
+have arrived at); knowledge follows from it (`Rules.context`: what a role may use for
 a message is its key context, a fixpoint over its observations, so their order does not
 matter and the state needs none). From a state, any
 enabled message may be sent, any sent, unreceived message may be received by any of
@@ -16,9 +16,11 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ..bspl.compose import FlatProtocol
-from .rules import Rules
+from .result import Event, input_event, receive_event, send_event
+from .rules import Rules, State
 
-State = tuple[frozenset[int], frozenset[tuple[int, str]], frozenset[str]]
+# how a state was reached: ("send", i), ("receive", (i, r)), ("input", r); () for the start
+Step = tuple[()] | tuple[str, int | str | tuple[int, str]]
 
 
 @dataclass
@@ -31,7 +33,7 @@ class Exploration:
     complete: bool = False
     truncated: bool = False
     # state -> (predecessor, step): steps are ("send", i), ("receive", (i, r)), ("input", r)
-    parents: dict[State, tuple[State, tuple]] = field(default_factory=dict, repr=False)
+    parents: dict[State, tuple[State, Step]] = field(default_factory=dict, repr=False)
 
     @property
     def safe(self) -> bool:
@@ -54,7 +56,8 @@ def explore(protocol: FlatProtocol | Rules, max_states: int = 200_000) -> Explor
     while queue:
         sent, received, arrived = state = queue.popleft()
         res.states += 1
-        k = rules.knowledge(sent, received, arrived)
+        obs = rules.observations(sent, received, arrived)
+        contexts: dict[tuple[str, frozenset[str]], frozenset[str]] = {}  # (sender, keys) -> knowledge
         bound = rules.bound(sent)
         for i in sent:
             res.enactable[rules.messages[i].name] = True
@@ -63,9 +66,14 @@ def explore(protocol: FlatProtocol | Rules, max_states: int = 200_000) -> Explor
                 res.unsafe[p] = state
         if all(p in bound for p in rules.public_outs):
             res.complete = True
-        successors: list[tuple[State, tuple]] = []
+        successors: list[tuple[State, Step]] = []
         for m in rules.messages:
-            if rules.enabled(m, sent, k[m.sender], bound):
+            if m.index in sent:
+                continue
+            ctx = contexts.get((m.sender, m.keys))
+            if ctx is None:
+                ctx = contexts[m.sender, m.keys] = rules.context(m, obs[m.sender])
+            if rules.enabled(m, sent, ctx, bound):
                 successors.append(((sent | {m.index}, received, arrived), ("send", m.index)))
         pending = [(i, r) for i in sent for r in rules.messages[i].recipients if (i, r) not in received]
         for ir in pending:
@@ -85,15 +93,13 @@ def explore(protocol: FlatProtocol | Rules, max_states: int = 200_000) -> Explor
     return res
 
 
-def path_to(res: Exploration, target: State) -> list[dict]:
+def path_to(res: Exploration, target: State) -> list[Event]:
     """A shortest enactment (events) from the empty state to `target`, which `explore`
     must have reached: read back along the breadth-first search's parent links."""
-    from .result import input_event, receive_event, send_event
-
     rules = res.rules
     if target not in res.parents:
         raise KeyError("target state was not reached by this exploration")
-    steps: list[tuple] = []
+    steps: list[Step] = []
     state = target
     while True:
         prev, step = res.parents[state]
@@ -101,12 +107,13 @@ def path_to(res: Exploration, target: State) -> list[dict]:
             break
         steps.append(step)
         state = prev
-    events: list[dict] = []
-    for kind, what in reversed(steps):
-        if kind == "send":
+    events: list[Event] = []
+    for step in reversed(steps):
+        what = step[1] if step else None
+        if isinstance(what, int):
             events.append(send_event(rules.messages[what]))
-        elif kind == "receive":
+        elif isinstance(what, tuple):
             events.append(receive_event(rules.messages[what[0]], what[1]))
-        else:
+        elif isinstance(what, str):
             events.append(input_event(rules, what))
     return events

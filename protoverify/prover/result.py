@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._ordered import OrderedStrEnum
-from .rules import Msg
+from .rules import Msg, Rules
 
 # {"kind", "message", "role", "sender", "recipients", "params", "keys"}; `keys`: the key
 # parameters the message carries (what links it to the role's other observations)
@@ -24,7 +24,7 @@ def receive_event(m: Msg, role: str) -> Event:
             "recipients": [role], "params": _params(m), "keys": _keys(m)}
 
 
-def input_event(rules, role: str) -> Event:
+def input_event(rules: Rules, role: str) -> Event:
     """The External inputs (every public `in` parameter) arriving at `role`."""
     return {"kind": "input", "message": "input", "role": role, "sender": EXTERNAL,
             "recipients": [role], "params": [f"in {p}" for p in rules.inputs],
@@ -80,7 +80,8 @@ class LivenessResult:
     verdict: Verdict = Verdict.SKIPPED  # live | nonlive | unknown | skipped
     missing: list[str] = field(default_factory=list)
     counterexample: list[Event] = field(default_factory=list)
-    knowledge: dict[str, list[str]] = field(default_factory=dict)  # role -> all it has observed when stuck (any key context)
+    # role -> all it has observed when stuck (in any key context)
+    knowledge: dict[str, list[str]] = field(default_factory=dict)
     disabled: dict[str, list[str]] = field(default_factory=dict)  # unsent message -> why disabled
 
     def __post_init__(self) -> None:

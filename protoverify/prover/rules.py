@@ -33,13 +33,17 @@ replay all read the same `Rules`.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any
 
 from ..bspl.compose import FlatProtocol
 from ..enactment import Shape, disabled_reasons, is_enabled, key_parameters, linked, shapes
 
 Msg = Shape  # a message of the protocol, as the enactment rule sees it
+
+Names = frozenset[str] | set[str]  # a set of parameter names (a live set or a frozen one)
 
 INPUT = -1  # the index standing for the inputs' arrival among a role's observations
 
@@ -52,33 +56,6 @@ class Observation:
     index: int
     tokens: frozenset[str]
     carried: tuple[str, ...]
-
-
-class RoleKnowledge(frozenset):
-    """Everything one role has observed (the union of what its observations carry), and
-    the observations themselves: `for_message(m)` is what it may use for m."""
-
-    def __new__(cls, observed: Iterable[str], observations: tuple[Observation, ...] = (),
-                keyless: bool = False):
-        self = super().__new__(cls, observed)
-        self.observations = observations
-        self.keyless = keyless
-        self._ctx: dict[frozenset[str], frozenset[str]] = {}
-        return self
-
-    def for_message(self, m: Shape) -> frozenset[str]:
-        """The parameters carried by the observations linked to m's keys (its key context)."""
-        if self.keyless:
-            return frozenset(self)
-        got = self._ctx.get(m.keys)
-        if got is None:
-            obs = linked(m.keys, self.observations, lambda o: o.tokens)
-            got = self._ctx[m.keys] = frozenset(p for o in obs for p in o.carried)
-        return got
-
-
-def _context(m: Shape, knows) -> frozenset[str] | set[str]:
-    return knows.for_message(m) if isinstance(knows, RoleKnowledge) else knows
 
 
 class Rules:
@@ -110,7 +87,7 @@ class Rules:
         # each input role (a role that sends or receives a message mentioning one)
         self.inputs: tuple[str, ...] = tuple(p for p in flat.ins)
         self.input_tokens: frozenset[str] = self.public_ins & self.key_params
-        mentioned = {r: set() for r in roles}
+        mentioned: dict[str, set[str]] = {r: set() for r in roles}
         for m in msgs:
             ps = m.ins | m.outs | m.nils | set(m.carried)
             for r in (m.sender, *m.recipients):
@@ -143,17 +120,16 @@ class Rules:
             obs[r].append(self.observation(i))
         return obs
 
-    def knowledge(self, sent: Iterable[int], received: Iterable[tuple[int, str]],
-                  arrived: Iterable[str] = ()) -> dict[str, RoleKnowledge]:
-        """What each role has observed after the given history; `k[r].for_message(m)` is
-        r's knowledge in m's key context (what `enabled` and `disabled_reasons` test)."""
-        return {r: RoleKnowledge((p for o in os for p in o.carried), tuple(os), self.keyless)
-                for r, os in self.observations(sent, received, arrived).items()}
+    def context(self, m: Shape, observations: Sequence[Observation]) -> frozenset[str]:
+        """The parameters carried by those of `observations` (one role's) that are linked
+        to m's keys: what that role may use for m (everything, in a keyless protocol)."""
+        hit = observations if self.keyless else linked(m.keys, observations, lambda o: o.tokens)
+        return frozenset(p for o in hit for p in o.carried)
 
     def knows(self, m: Shape, sent: Iterable[int], received: Iterable[tuple[int, str]],
               arrived: Iterable[str] = ()) -> frozenset[str]:
         """What m's sender knows in m's key context after the given history."""
-        return self.knowledge(sent, received, arrived)[m.sender].for_message(m)
+        return self.context(m, self.observations(sent, received, arrived)[m.sender])
 
     def bound(self, sent: Iterable[int]) -> set[str]:
         """Parameters bound as out by some sent message."""
@@ -162,13 +138,13 @@ class Rules:
             out |= self.messages[i].outs
         return out
 
-    def disabled_reasons(self, m: Shape, sent: frozenset[int] | set[int], knows,
-                         bound: set[str]) -> list[str]:
+    def disabled_reasons(self, m: Shape, sent: AbstractSet[int], knows: AbstractSet[str],
+                         bound: AbstractSet[str], seen: AbstractSet[str] = frozenset()) -> list[str]:
         """Why `m` cannot be sent now (empty list: it is enabled). `knows`: the sender's
-        `RoleKnowledge` (or a plain set, taken as m's key context)."""
-        ctx = _context(m, knows)
-        reasons = disabled_reasons(m, ctx, sent=m.index in sent, keys_bound=bound)
-        unlinked = set(knows) - set(ctx)
+        knowledge in m's key context; `seen`: everything the sender observed, in any
+        context (a missing `in` it has seen elsewhere is reported as not linked)."""
+        reasons = disabled_reasons(m, knows, sent=m.index in sent, keys_bound=bound)
+        unlinked = set(seen) - set(knows)
         if unlinked:  # seen, but only in observations not linked to m's keys
             keys = ", ".join(sorted(m.keys)) or "none"
             reasons = [f"{x} (seen, but not linked to keys {keys})"
@@ -176,9 +152,9 @@ class Rules:
                        for x in reasons]
         return reasons
 
-    def enabled(self, m: Shape, sent, knows, bound: set[str]) -> bool:
-        """May m be sent now; `knows` as for `disabled_reasons`."""
-        return is_enabled(m, _context(m, knows), sent=m.index in sent, keys_bound=bound)
+    def enabled(self, m: Shape, sent: AbstractSet[int], knows: Names, bound: Names) -> bool:
+        """May m be sent now; `knows`: the sender's knowledge in m's key context."""
+        return is_enabled(m, knows, sent=m.index in sent, keys_bound=bound)
 
 
 class _Context:
@@ -198,11 +174,11 @@ class _Context:
             self.pending.append(o)
             return
         self.known.update(o.carried)
-        new = o.tokens - self.tokens
+        new: set[str] = set(o.tokens - self.tokens)
         while new:  # new tokens may link observations set aside so far
             self.tokens |= new
             new = set()
-            rest = []
+            rest: list[Observation] = []
             for q in self.pending:
                 if q.tokens & self.tokens:
                     self.known.update(q.carried)
@@ -215,7 +191,7 @@ class _Context:
 class History:
     """A growing history (sends, receptions, arrivals) with each role's knowledge kept
     up to date, per key context, incrementally: replay and simulation add one event at
-    a time (same answers as `Rules.knowledge`, without recomputing the fixpoint)."""
+    a time (same answers as `Rules.knows`, without recomputing the fixpoint)."""
 
     def __init__(self, rules: Rules):
         self.rules = rules
@@ -226,10 +202,9 @@ class History:
         self._obs: dict[str, list[Observation]] = {r: [] for r in rules.roles}
         self._ctx: dict[tuple[str, frozenset[str]], _Context] = {}
 
-    def knows(self, role: str) -> RoleKnowledge:
-        """Everything `role` observed, with its observations (see `RoleKnowledge`)."""
-        os = self._obs[role]
-        return RoleKnowledge((p for o in os for p in o.carried), tuple(os), self.rules.keyless)
+    def seen(self, role: str) -> frozenset[str]:
+        """Everything `role` observed so far, in any key context."""
+        return frozenset(p for o in self._obs[role] for p in o.carried)
 
     def context(self, m: Shape) -> set[str]:
         """What m's sender knows in m's key context now (a live set: it grows in place
@@ -268,14 +243,17 @@ class History:
     def disabled_reasons(self, m: Shape) -> list[str]:
         if self.enabled(m):
             return []
-        return self.rules.disabled_reasons(m, self.sent, self.knows(m.sender), self.bound)
+        return self.rules.disabled_reasons(m, self.sent, self.context(m), self.bound, self.seen(m.sender))
 
 
 class ReplayError(ValueError):
     """A counterexample that is not a valid enactment."""
 
 
-def replay(rules: Rules, events: list[dict]) -> tuple[frozenset[int], frozenset[tuple[int, str]], frozenset[str]]:
+State = tuple[frozenset[int], frozenset[tuple[int, str]], frozenset[str]]  # sent, received, arrived
+
+
+def replay(rules: Rules, events: Sequence[Mapping[str, Any]]) -> State:
     """Check `events` (send/receive/input dicts as produced by counterexamples) step by step.
 
     Returns the final (sent, received, arrived); raises ReplayError at the first invalid step.

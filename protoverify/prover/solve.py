@@ -7,13 +7,14 @@ each with its own timeout, and `unknown` (timeout) is reported, never waited out
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 
 import z3
 
 from ..bspl.compose import FlatProtocol
 from .encode import Encoding, encode
-from .result import Event, LivenessResult, Report, SafetyResult, input_event, receive_event, send_event
-from .rules import ReplayError, Rules, replay, simulate
+from .result import Event, LivenessResult, Report, SafetyResult, Verdict, input_event, receive_event, send_event
+from .rules import ReplayError, Rules, State, replay, simulate
 
 PROPERTIES = ("safety", "liveness", "enactability")
 
@@ -70,10 +71,10 @@ class Session:
         enactment. An input role without an arrival variable (none of its sends mentions
         an input) gets its arrival last: it changes no enabling."""
         def val(name: str) -> int:
-            return model.eval(z3.Int(name), model_completion=True).as_long()
+            return int(model.eval(z3.Int(name), model_completion=True).as_long())
 
         def true(name: str) -> bool:
-            return z3.is_true(model.eval(z3.Bool(name), model_completion=True))
+            return bool(z3.is_true(model.eval(z3.Bool(name), model_completion=True)))
 
         timed: list[tuple[int, int, int, Event]] = []
         for m in self.rules.messages:
@@ -91,7 +92,7 @@ class Session:
         return [e for *_, e in timed]
 
 
-def prune_receptions(rules: Rules, events: list[Event], holds) -> list[Event]:
+def prune_receptions(rules: Rules, events: list[Event], holds: Callable[[State], bool]) -> list[Event]:
     """Drop every reception and input arrival the violation does not need (checked by replay)."""
     kept = list(events)
     for e in [e for e in events if e["kind"] in ("receive", "input")]:
@@ -109,7 +110,7 @@ def _bits(model: z3.ModelRef, names: list[str]) -> list[bool]:
     return [z3.is_true(model.eval(z3.Bool(n), model_completion=True)) for n in names]
 
 
-def run(flat: FlatProtocol, properties=PROPERTIES, timeout: float = 5.0, minimize: bool = True,
+def run(flat: FlatProtocol, properties: Iterable[str] = PROPERTIES, timeout: float = 5.0, minimize: bool = True,
         rlimit: int | None = None) -> Report:
     start = time.monotonic()
     rules = Rules(flat)
@@ -129,12 +130,12 @@ def run(flat: FlatProtocol, properties=PROPERTIES, timeout: float = 5.0, minimiz
 def _safety(ses: Session, minimize: bool) -> SafetyResult:
     rules = ses.rules
     if not ses.enc.unsafe:
-        return SafetyResult("safe")
+        return SafetyResult(Verdict.SAFE)
     r = ses.check(ses.lit("q_unsafe"))
     if r == z3.unknown:
-        return SafetyResult("unknown")
+        return SafetyResult(Verdict.UNKNOWN)
     if r == z3.unsat:
-        return SafetyResult("safe")
+        return SafetyResult(Verdict.SAFE)
     model = ses.solver.model()
     param = next(p for p, q in ses.enc.unsafe.items() if z3.is_true(model.eval(z3.Bool(q), model_completion=True)))
     if minimize:
@@ -143,13 +144,13 @@ def _safety(ses: Session, minimize: bool) -> SafetyResult:
             model = ses.minimal_model([q])
     events = ses.events(model)
 
-    def holds(state) -> bool:
+    def holds(state: State) -> bool:
         return len({m.sender for m in rules.binders[param] if m.index in state[0]}) > 1
 
     events = prune_receptions(rules, events, holds)
     roles = sorted({e["sender"] for e in events if e["kind"] == "send"
                     and rules.by_name[e["message"]] in rules.binders[param]})
-    return SafetyResult("unsafe", param, events, roles)
+    return SafetyResult(Verdict.UNSAFE, param, events, roles)
 
 
 def _liveness(ses: Session, minimize: bool) -> LivenessResult:
@@ -157,19 +158,20 @@ def _liveness(ses: Session, minimize: bool) -> LivenessResult:
     q = ses.lit("q_stuck")
     r = ses.check(q)
     if r == z3.unknown:
-        return LivenessResult("unknown")
+        return LivenessResult(Verdict.UNKNOWN)
     if r == z3.unsat:
-        return LivenessResult("live")
+        return LivenessResult(Verdict.LIVE)
     model = ses.minimal_model([q]) if minimize else ses.solver.model()
     events = ses.events(model)
     sent, received, arrived = replay(rules, events)
-    k = rules.knowledge(sent, received, arrived)
+    obs = rules.observations(sent, received, arrived)
+    seen = {r: frozenset(p for o in os for p in o.carried) for r, os in obs.items()}
     bound = rules.bound(sent)
-    disabled = {m.name: rules.disabled_reasons(m, sent, k[m.sender], bound)
+    disabled = {m.name: rules.disabled_reasons(m, sent, rules.context(m, obs[m.sender]), bound, seen[m.sender])
                 for m in rules.messages if m.index not in sent}
     missing = [p for p in rules.public_outs if p not in bound]
-    return LivenessResult("nonlive", missing, events,
-                          {r: sorted(k[r]) for r in rules.roles}, disabled)
+    return LivenessResult(Verdict.NONLIVE, missing, events,
+                          {r: sorted(seen[r]) for r in rules.roles}, disabled)
 
 
 def _enactability(ses: Session) -> tuple[dict[str, bool | None], bool | None]:
@@ -186,10 +188,10 @@ def _enactability(ses: Session) -> tuple[dict[str, bool | None], bool | None]:
     complete = None if r == z3.unknown else r == z3.sat
     if r == z3.sat:  # a complete enactment usually settles most messages at once
         bits = _bits(ses.solver.model(), [f"s{i}" for i in open_])
-        for i, b in zip(open_, bits):
+        for i, b in zip(open_, bits, strict=True):
             if b:
                 result[rules.messages[i].name] = True
-        open_ = [i for i, b in zip(open_, bits) if not b]
+        open_ = [i for i, b in zip(open_, bits, strict=True) if not b]
     rounds = 0
     while open_:
         rounds += 1
@@ -204,8 +206,8 @@ def _enactability(ses: Session) -> tuple[dict[str, bool | None], bool | None]:
             break
         model = ses.solver.model()
         bits = _bits(model, [f"s{i}" for i in open_])
-        for i, b in zip(list(open_), bits):
+        for i, b in zip(list(open_), bits, strict=True):
             if b:
                 result[rules.messages[i].name] = True
-        open_ = [i for i, b in zip(open_, bits) if not b]
+        open_ = [i for i, b in zip(open_, bits, strict=True) if not b]
     return result, complete

@@ -1,8 +1,6 @@
 """The key-context rule in the verifier: explorer, Z3, replay and counterexample text agree."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from protoverify import flatten, load

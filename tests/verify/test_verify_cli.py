@@ -137,8 +137,8 @@ EXPECT = re.compile(r"^//\s*expect:\s*(?P<name>.+?)\s+wellformed=(?P<wf>\w+)\s+s
                     r"\s+liveness=(?P<liveness>\w+)", re.M)
 
 
-@pytest.mark.parametrize("path", sorted(SPECS.glob("*.bspl")) + sorted((REPO / "tests/fixtures/bspl_quirks").glob("*.bspl")),
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(SPECS.glob("*.bspl"))
+                         + sorted((REPO / "tests/fixtures/bspl_quirks").glob("*.bspl")), ids=lambda p: p.name)
 def test_specs_meet_their_expectations(path):
     expected = {m["name"]: m.groupdict() for m in EXPECT.finditer(path.read_text())}
     assert expected, f"{path.name}: every spec needs an `// expect:` header"

@@ -18,7 +18,8 @@
     the generator does not write) must agree too.
 
 Skips (with the reason) only when no bspl oracle is available; see tests/helpers/oracle.py.
-The default run checks 80 draws (~65 distinct protocols, fixed); `--run-slow` adds 4 x 300\ndraws with random seeds (printed on failure).
+The default run checks 80 draws (~65 distinct protocols, fixed); `--run-slow` adds 4 x 300
+draws with random seeds (printed on failure).
 
 Minimise a file by hand:  python tests/verify_oracle/test_differential.py FILE.bspl
 """
@@ -28,9 +29,9 @@ import re
 import sys
 import tempfile
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -377,7 +378,7 @@ def _candidates(text: str) -> list[str]:
     recipient, or a declared parameter no message uses any more."""
     lines = text.splitlines()
     out: list[str] = []
-    msg_idx = [i for i, l in enumerate(lines) if re.search(r"->\s*[^:]+:\s*\w+\[", l)]
+    msg_idx = [i for i, line in enumerate(lines) if re.search(r"->\s*[^:]+:\s*\w+\[", line)]
     for i in msg_idx:
         if len(msg_idx) > 1:
             out.append("\n".join(lines[:i] + lines[i + 1:]))
@@ -398,8 +399,8 @@ def _candidates(text: str) -> list[str]:
             out.append("\n".join(lines[:i] + [m.group(1) + m.group(2) + m.group(3) + rest + m.group(5)]
                                  + lines[i + 1:]))
     used = set(re.findall(r"\b(?:in|out|nil|any|opt)\s+(\w+)", "\n".join(lines[i] for i in msg_idx)))
-    for i, l in enumerate(lines):
-        m = re.match(r"^(\s*(?:parameters|private)\s+)(.*)$", l)
+    for i, line in enumerate(lines):
+        m = re.match(r"^(\s*(?:parameters|private)\s+)(.*)$", line)
         if not m:
             continue
         items = [x.strip() for x in m.group(2).split(",")]

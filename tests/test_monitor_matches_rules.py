@@ -22,8 +22,7 @@
     (tests/helpers/keyed.py), public `in` parameters included. Two kinds of run are
     where the judges part (pinned below as strict xfails, left out of the properties):
     messages no key links, a `nil` public input sent before the inputs arrive, and two
-    public `in` keys (linked by the inputs' arrival on names only). In (a), an offer that
-    repeats a send with the same bindings is the Monitor's own (pinned too).
+    public `in` keys (linked by the inputs' arrival on names only).
 (c) Conversely, every log the Monitor accepts in (a) (with the inputs' arrival at every
     input role first) is an enactment the prover's `replay` admits, step by step.
 """
@@ -122,12 +121,6 @@ def _names(offers: list[Enabled], roles) -> dict[str, set[str]]:
     return out
 
 
-def _repeats(e: Enabled, sends: list[tuple[str, dict[str, Any]]]) -> bool:
-    name = e.message.rsplit("/", 1)[-1]
-    return not e.fill and not e.inputs and any(
-        n == name and all(b.get(k) == v for k, v in e.bound.items()) for n, b in sends)
-
-
 def _check_enactment(flat, seed: int, max_steps: int = 40) -> int:
     """Drive one enactment at random; compare after every event. Returns the events applied."""
     rng = random.Random(seed)
@@ -141,9 +134,6 @@ def _check_enactment(flat, seed: int, max_steps: int = 40) -> int:
     sends: list[tuple[str, dict[str, Any]]] = []  # (message, bindings) sent so far
     for _ in range(max_steps):
         offers, other = _offers(mon, hist)
-        # an offer repeating a send with the very same bindings (DUP001 if taken): the
-        # Monitor's (test_disagreement_monitor_offers_a_duplicate), left out here
-        offers = [e for e in offers if not _repeats(e, sends)]
         got, want = _names(offers, hist.roles), hist.enabled()
         # an offer binding a bound key afresh: on names the same message rebinds the key in
         # this enactment, which the rule decides; the Monitor offers it (as another) anyway
@@ -368,10 +358,9 @@ _DUPLICATE = """Keyed {
 }"""
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="after m2 is sent with k0, k1, the Monitor still offers it, "
-    "in the context m3 opened (k1): taking the offer is DUP001")
-def test_disagreement_monitor_offers_a_duplicate():
+def test_monitor_offers_no_duplicate_when_a_key_arrives_as_input():
+    """After m2 is sent with k0, k1, asking in the context m1 opened (k2) offers m2 with k0
+    as an arriving input; its value is known, so the offer is judged in (k0, k1): no resend."""
     spec = parse(_DUPLICATE)
     flat = flatten(spec, spec.names[0])
     mon = Monitor(flat, delivery="receive")

@@ -239,6 +239,18 @@ class Monitor(Judge, FastPath, DecisionChecks):
                 continue
             pref = mctx.value(p) if mctx is not None else MISSING
             bound[p] = pref if pref is not MISSING and pref in vals else vals[0]
+        if arriving and all(k in bound for k in r.keys if k not in r.outs):
+            # the arriving key's value was known after all: judge the offer in the context
+            # those values name, as `apply` would (no resend, no out bound there already)
+            full = {**seed, **{k: bound[k] for k in r.keys if k in bound}}
+            if not any(v is FRESH for v in full.values()) and all(k in full for k in r.keys):
+                key = self._ctx_key(run, r.keys, full)
+                mctx = self.open.get(key) or self.closed.get(key)
+                if mctx is not None and r.name in mctx.sent:
+                    return
+            if self.index is not None and self.multikey and any(
+                    p in c.values for p in r.outs for c in self.index.enactment(run, full)):
+                return
         e = Enabled(r.qname, role, r.recipients, bound, r.outs, tuple(inputs))
         if e not in out:
             out.append(e)

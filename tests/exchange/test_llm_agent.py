@@ -24,7 +24,7 @@ BAD = [
     ("status", 429),                                                    # rate limited,
     ("status", 503),                                                    # then a server error, then success
     ("careful", None),
-    ("slow", 1.5),                                                      # past the client's timeout
+    ("slow", 6.0),                                                      # past the client's timeout
     ("careful", None),
 ]
 
@@ -37,7 +37,7 @@ def llm_run(tmp_path_factory):
     script = Script(list(BAD))
     try:
         with ChatServer(script) as srv:
-            chat = OpenAIChat("test-model", srv.url, timeout=0.5, backoff=0.01)
+            chat = OpenAIChat("test-model", srv.url, timeout=2.0, backoff=0.01)
             text = CNET.read_text()
             s = run(CNET, agents=3, policy="high", duration=900, seed=3, out=out, interval=600,
                     agent_factory=lambda name: LLMAgent(name, chat, text, attempts=4))

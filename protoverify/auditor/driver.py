@@ -381,7 +381,7 @@ class Replay:
         def on_status(st: EnactmentStatus) -> None:
             if st.status == "complete":
                 result.complete += 1
-                if record_enactments or result.by_enactment.get((st.run, st.enactment)):
+                if self.record_enactments or result.by_enactment.get((st.run, st.enactment)):
                     statuses.append(st)
             else:
                 result.incomplete += 1

@@ -78,6 +78,33 @@ class _Part:
     ends: dict[str, _End]
 
 
+def _native_runs(path: str) -> set[str]:
+    """The run ids of a native log, from each line's top-level `run` only (msgspec skips the rest).
+
+    Conservative: a line that is a JSON object without a string `run` counts as run-less
+    (grouping more files than needed is never wrong); a line that is no JSON object is
+    no event."""
+    import msgspec
+
+    from ..traces._open import open_log
+
+    class RunOnly(msgspec.Struct):
+        run: Any = None
+
+    decode = msgspec.json.Decoder(RunOnly).decode
+    runs: set[str] = set()
+    with open_log(path) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            try:
+                run = decode(line).run
+            except (msgspec.DecodeError, ValueError, RecursionError):
+                continue
+            runs.add(run if type(run) is str else _NO_RUN)
+    return runs
+
+
 def _scan(task: _Task) -> list[frozenset[str]]:
     """First pass: the run ids of each input (`_NO_RUN` for events without one)."""
     from ..traces import FormatError, read
@@ -88,14 +115,18 @@ def _scan(task: _Task) -> list[frozenset[str]]:
     out: list[frozenset[str]] = []
     for path, fmt, failed in task.entries:
         runs: set[str] = set()
-        if failed is None and fmt != "empty":
-            try:
+        try:
+            if failed is not None or fmt == "empty":
+                pass
+            elif fmt == "native":
+                runs = _native_runs(path)
+            else:
                 for it in read(path, format=fmt, schema=router.schema):
                     if type(it) is not BadRecord:
                         run = it.run  # type: ignore[union-attr]
                         runs.add(_NO_RUN if run is None else str(run))
-            except (FormatError, ValueError, OSError, EOFError, lzma.LZMAError, zlib.error):
-                pass  # the replay reports it
+        except (FormatError, ValueError, OSError, EOFError, lzma.LZMAError, zlib.error):
+            pass  # the replay reports it
         out.append(frozenset(runs))
     return out
 

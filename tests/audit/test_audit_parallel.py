@@ -85,3 +85,15 @@ def test_partitions_are_contiguous_and_closed_under_runs(runs: list[frozenset[st
         for j, rj in enumerate(runs):
             if ri & rj:
                 assert owner[i] == owner[j]
+
+
+def test_native_scan_finds_the_runs_the_reader_reads(corpus: list[str]) -> None:
+    from protoverify.auditor.parallel import _NO_RUN, _native_runs
+    from protoverify.traces import read
+    from protoverify.traces.event import Event
+
+    for path in corpus:
+        if path.endswith("notes.jsonl") or path.endswith("empty.jsonl"):
+            continue
+        read_runs = {_NO_RUN if e.run is None else e.run for e in read(path) if isinstance(e, Event)}
+        assert _native_runs(path) == read_runs, path

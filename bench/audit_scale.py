@@ -12,6 +12,7 @@ engine are checked identical to the single-process audit's.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -106,6 +107,7 @@ def main() -> None:
         def key(r: Any) -> list[tuple[Any, ...]]:
             return [(f.code, f.source, f.line, f.text) for f in r.findings]
 
+        print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
         print(f"corpus: {len(paths)} files, {base.events:,} events, {len(base.findings)} findings")
         print("| engine | workers | median s | ratio to 1 process |")
         print("|---|---|---|---|")

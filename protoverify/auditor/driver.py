@@ -14,7 +14,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -300,7 +300,38 @@ def audit(spec: SpecArg | Sequence[SpecArg],
     REC007 finding and is listed in `result.unread`, and the others are audited.
     An empty file is a log of zero events.
     """
-    from ..traces import FormatError, detect_format, read  # readers load lazily
+    prep = prepare(spec, sources, format, checker, delivery)
+    replay = Replay(prep.loaded, protocol, prep.mode, prep.profile, record_enactments, keep_closed, progress)
+    for path, fmt, items in prep.plan:
+        replay.feed(path, fmt, items, prep.failed.get(path))
+    for mon in replay.router.monitors.values():
+        replay.emit(mon.finish())
+    result = replay.result
+    per = result.by_enactment
+    # statuses of complete enactments that got findings after they were recorded as complete
+    if not record_enactments:
+        result.statuses[:] = [s for s in result.statuses if s.status != "complete" or per.get((s.run, s.enactment))]
+    result.hints = _hints(result, prep.specs, format, prep.plan)
+    return result
+
+
+@dataclass
+class Prepared:
+    """What an audit knows before it reads a log: specs, profile, the plan of inputs, the delivery."""
+
+    specs: Sequence[SpecArg]
+    loaded: list[Specification | FlatProtocol]
+    profile: Mapping[str, Any]
+    plan: list[tuple[str, str | None, Any]]
+    failed: dict[str, str]
+    mode: Delivery
+
+
+def prepare(spec: SpecArg | Sequence[SpecArg],
+            sources: str | os.PathLike[str] | Sequence[str | os.PathLike[str] | Iterable[Event | BadRecord]],
+            format: str | None, checker: Mapping[str, Any] | str | None, delivery: str | None) -> Prepared:
+    """Load the specs and the checker, detect each input's format and decide the delivery."""
+    from ..traces import detect_format  # readers load lazily
 
     many: Sequence[SpecArg] = spec if isinstance(spec, (list, tuple)) else [cast(SpecArg, spec)]
     if not many:
@@ -327,58 +358,79 @@ def audit(spec: SpecArg | Sequence[SpecArg],
     if delivery not in ("send", "receive"):
         raise AuditInputError(f"delivery must be 'send' or 'receive', not {delivery!r}")
     mode: Delivery = "receive" if delivery == "receive" else "send"
+    return Prepared(many, loaded, prof, plan, failed, mode)
 
-    result = AuditResult(delivery=delivery)
-    statuses = result.statuses
 
-    def on_status(st: EnactmentStatus) -> None:
-        if st.status == "complete":
-            result.complete += 1
-            if record_enactments or result.by_enactment.get((st.run, st.enactment)):
+class Replay:
+    """One audit's state: the router and its Monitors, and the result being filled.
+
+    `feed` replays one input after the other (in the order given: findings come out
+    in input order, then line order); the caller finishes the monitors. The
+    parallel audit (`parallel.py`) runs one Replay per partition of the inputs.
+    """
+
+    def __init__(self, loaded: Sequence[Specification | FlatProtocol], protocol: str | None, mode: Delivery,
+                 profile: Mapping[str, Any], record_enactments: bool, keep_closed: int,
+                 progress: Progress | None = None) -> None:
+        self.result = result = AuditResult(delivery=mode)
+        self.record_enactments = record_enactments
+        self.progress = progress
+        self.events = 0
+        statuses = result.statuses
+
+        def on_status(st: EnactmentStatus) -> None:
+            if st.status == "complete":
+                result.complete += 1
+                if self.record_enactments or result.by_enactment.get((st.run, st.enactment)):
+                    statuses.append(st)
+            else:
+                result.incomplete += 1
                 statuses.append(st)
-        else:
-            result.incomplete += 1
-            statuses.append(st)
 
-    router = _Router(loaded, protocol, mode, on_status, keep_closed)
-    result.protocols = list(router.flat)
-    disabled = frozenset(prof.get("disable", ()))
-    severity = {code: Severity(level) for code, level in prof.get("severity", {}).items()}
-    out = result.findings
-    per = result.by_enactment
+        self.router = _Router(loaded, protocol, mode, on_status, keep_closed)
+        result.protocols = list(self.router.flat)
+        self.disabled = frozenset(profile.get("disable", ()))
+        self.severity = {code: Severity(level) for code, level in profile.get("severity", {}).items()}
 
-    def emit(fs: list[Finding]) -> None:
+    def emit(self, fs: list[Finding]) -> None:
+        out, per = self.result.findings, self.result.by_enactment
         for f in fs:
-            if f.code in disabled:
+            if f.code in self.disabled:
                 continue
-            if f.code in severity:
-                f = replace(f, severity=severity[f.code])
+            if f.code in self.severity:
+                f = replace(f, severity=self.severity[f.code])
             out.append(f)
             if f.enactment is not None:
                 per[(f.run, f.enactment)] += 1
 
-    with _rare_gc():
-        events = 0
-        for path, fmt, items in plan:
-            stats = ReadStats()
-            if items is None:
-                result.sources.append(path)
-                if path in failed:
-                    result.formats[path] = "?"
-                    result.unread.append(path)
-                    out.append(_not_audited(path, failed[path]))
-                    continue
-                result.formats[path] = fmt or "?"
-                if fmt == "empty":
-                    continue
-                try:
-                    items = read(path, format=fmt, schema=router.schema, stats=stats)
-                except (FormatError, ValueError) as e:
-                    result.unread.append(path)
-                    out.append(_not_audited(path, str(e)))
-                    continue
-            route = router.route  # used only when there is no single monitor
-            single = router.monitor(router.default) if router.default is not None else None
+    def feed(self, path: str, fmt: str | None, items: Any,
+             failed: str | None) -> None:
+        """Replay one input (a path of format `fmt`, or `items` already read)."""
+        from ..traces import FormatError, read  # readers load lazily
+
+        result, router, emit, progress = self.result, self.router, self.emit, self.progress
+        out = result.findings
+        stats = ReadStats()
+        if items is None:
+            result.sources.append(path)
+            if failed is not None:
+                result.formats[path] = "?"
+                result.unread.append(path)
+                out.append(_not_audited(path, failed))
+                return
+            result.formats[path] = fmt or "?"
+            if fmt == "empty":
+                return
+            try:
+                items = read(path, format=fmt, schema=router.schema, stats=stats)
+            except (FormatError, ValueError) as e:
+                result.unread.append(path)
+                out.append(_not_audited(path, str(e)))
+                return
+        route = router.route  # used only when there is no single monitor
+        single = router.monitor(router.default) if router.default is not None else None
+        events = self.events
+        with _rare_gc():
             try:
                 for it in items:
                     if type(it) is not BadRecord:
@@ -409,17 +461,10 @@ def audit(spec: SpecArg | Sequence[SpecArg],
                 result.unread.append(path)
                 out.append(_not_audited(path, f"reading stopped after line {stats.lines}: "
                                         f"{getattr(e, 'strerror', None) or e}", line=stats.lines or None))
-            result.records += stats.lines
-            if progress is not None:
-                progress(path, events)
-    for mon in router.monitors.values():
-        emit(mon.finish())
-    # statuses of complete enactments that got findings after they were recorded as complete
-    if not record_enactments:
-        statuses[:] = [s for s in statuses if s.status != "complete" or per.get((s.run, s.enactment))]
-    result.events = events
-    result.hints = _hints(result, many, format, plan)
-    return result
+        self.events = result.events = events
+        result.records += stats.lines
+        if progress is not None:
+            progress(path, events)
 
 
 #: The share of failing records above which the audit suggests another spec or format.

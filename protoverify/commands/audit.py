@@ -141,9 +141,17 @@ class _Progress:
 @click.option("--delivery", default="auto", show_default=True, type=click.Choice(["auto", "send", "receive"]),
               help="When recipients learn: at send, at receive, or auto (receive if a log records receipts).")
 @click.option("--checker", default=None, help="Checker profile (JSON file or name in checkers/).")
+@click.option("--jobs", "-j", "jobs", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Audit in N local processes (inputs partitioned by run; same findings, same order).")
+@click.option("--engine", default="local", show_default=True, type=click.Choice(["local", "dask"]),
+              help="dask: audit on a Dask cluster (pip install 'protoverify[scale]').")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="With --engine dask: the scheduler's address (default: a LocalCluster of --jobs "
+                   "workers, at least 2).")
 def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...], protocol: str | None,
           format_in: str, fmt: str,
-          output: str | None, fail_on: str, delivery: str, checker: str | None) -> None:
+          output: str | None, fail_on: str, delivery: str, checker: str | None,
+          jobs: int, engine: str, scheduler: str | None) -> None:
     """Audit the recorded enactments in LOGS against the protocol in --spec.
 
     LOGS are files (plain, or gzip/bz2/xz compressed), directories (recursed for
@@ -151,12 +159,13 @@ def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...
     LOGS nor --spec, the [[audit]] tables of [tool.protoverify] (pyproject.toml)
     or protoverify.toml say what to audit (docs/ci.md)."""
     from ..auditor.driver import audit as run_audit
+    from ..auditor.parallel import audit_parallel
     from ..auditor.result import AuditInputError
     from ..report import counts_text, render
     from ._inputs import LOG_SUFFIXES, SPEC_SUFFIXES, expand, rename_sources, stdin_files
 
     if not logs and not specs:  # the project's audits, from [tool.protoverify] / protoverify.toml
-        jobs = _configured_jobs(protocol, format_in, checker, delivery, fail_on, exclude)
+        tables = _configured_jobs(protocol, format_in, checker, delivery, fail_on, exclude)
     elif not specs:
         echo("Error: Missing option '--spec'.", err=True)
         raise SystemExit(2)
@@ -164,9 +173,12 @@ def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...
         echo("Error: Missing argument 'LOGS...'.", err=True)
         raise SystemExit(2)
     else:
-        jobs = [_Job(list(specs), list(logs), protocol, format_in, checker, delivery, exclude)]
+        tables = [_Job(list(specs), list(logs), protocol, format_in, checker, delivery, exclude)]
+    if scheduler and engine != "dask":
+        echo("Error: --scheduler needs --engine dask.", err=True)
+        raise SystemExit(2)
     results = []
-    for job in jobs:
+    for job in tables:
         spec = expand(job.specs, SPEC_SUFFIXES)
         if not spec:
             echo("Error: no .bspl file in " + ", ".join(job.specs), err=True)
@@ -178,10 +190,15 @@ def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...
             raise SystemExit(2)
         try:
             with _Progress() as progress, stdin_files(paths, ".log") as (paths, names):
-                result = run_audit(spec, paths, protocol=job.protocol,
-                                   format=None if job.format_in == "auto" else job.format_in,
-                                   checker=job.checker, delivery=None if job.delivery == "auto" else job.delivery,
-                                   record_enactments=fmt == "junit", progress=progress)
+                options: dict[str, Any] = dict(
+                    protocol=job.protocol, format=None if job.format_in == "auto" else job.format_in,
+                    checker=job.checker, delivery=None if job.delivery == "auto" else job.delivery,
+                    record_enactments=fmt == "junit", progress=progress)
+                if engine == "dask" or jobs > 1:
+                    result = audit_parallel(spec, paths, jobs=max(jobs, 2) if engine == "dask" and not scheduler
+                                            else jobs, engine=engine, scheduler=scheduler, **options)
+                else:
+                    result = run_audit(spec, paths, **options)
                 rename_sources(result, names)
         except AuditInputError as e:
             echo(f"Error: {e}", err=True)

@@ -4,7 +4,6 @@ Tests call `main(args, stdout, stderr) -> int` directly; `entry` is the console 
 """
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import Sequence
 from typing import IO
@@ -12,7 +11,7 @@ from typing import IO
 import click
 
 from ._version import __version__
-from .commands import audit, check, echo, experiment, run
+from .commands import audit, check, experiment, invoke, run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,21 +23,7 @@ def cli() -> None:
 def main(args: Sequence[str] | None = None, stdout: IO[str] | None = None,
          stderr: IO[str] | None = None) -> int:
     """Run the CLI with `args`, writing to the given streams; return the exit code."""
-    with contextlib.redirect_stdout(stdout or sys.stdout), contextlib.redirect_stderr(stderr or sys.stderr):
-        try:
-            cli.main(args=list(args) if args is not None else None, prog_name="protoverify",
-                     standalone_mode=False)
-            return 0
-        except SystemExit as e:
-            return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
-        except click.exceptions.Exit as e:
-            return e.exit_code
-        except click.ClickException as e:
-            e.show()
-            return 2
-        except click.Abort:
-            echo("Aborted.", err=True)
-            return 2
+    return invoke(cli, "protoverify", args, stdout, stderr)
 
 
 # Each subcommand lives in protoverify/commands/<name>.py; the group adds it here.

@@ -4,7 +4,6 @@ A plain click command (the CLI group registers it); `main` runs it alone, for te
 """
 from __future__ import annotations
 
-import contextlib
 import sys
 import time
 from collections.abc import Sequence
@@ -12,6 +11,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
+
+from . import invoke
 
 EXPERIMENT_EXIT_CODES = """\b
 Exit codes:
@@ -96,18 +97,7 @@ def experiment(out: str, spec: str, agents: str, policies: str, horizons: str, s
 
 def main(args: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
     """Run the `experiment` command alone with `args`; return its exit code."""
-    with contextlib.redirect_stdout(stdout or sys.stdout), contextlib.redirect_stderr(stderr or sys.stderr):
-        try:
-            experiment.main(args=list(args) if args is not None else None, prog_name="protoverify experiment",
-                            standalone_mode=False)
-            return 0
-        except click.exceptions.Exit as e:
-            return e.exit_code
-        except click.ClickException as e:
-            e.show()
-            return 2
-        except click.Abort:
-            return 2
+    return invoke(experiment, "protoverify experiment", args, stdout, stderr)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 import orjson
 
+from . import invoke
+
 if TYPE_CHECKING:
     from ..agents.base import Agent
     from ..exchange.bus import Transport
@@ -209,20 +211,7 @@ def agent_kinds(spec: str, protocol: str | None, mapping: dict[str, str], llm: b
 
 def main(args: Sequence[str] | None = None, stdout: IO[str] | None = None, stderr: IO[str] | None = None) -> int:
     """Run the `run` command alone with `args`; return its exit code."""
-    with contextlib.redirect_stdout(stdout or sys.stdout), contextlib.redirect_stderr(stderr or sys.stderr):
-        try:
-            run.main(args=list(args) if args is not None else None, prog_name="protoverify run",
-                     standalone_mode=False)
-            return 0
-        except SystemExit as e:  # the run's own exit codes (3, 130)
-            return e.code if isinstance(e.code, int) else 2
-        except click.exceptions.Exit as e:
-            return e.exit_code
-        except click.ClickException as e:
-            e.show()
-            return 2
-        except click.Abort:
-            return 2
+    return invoke(run, "protoverify run", args, stdout, stderr)
 
 
 if __name__ == "__main__":

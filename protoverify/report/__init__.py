@@ -4,7 +4,6 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 import orjson
 
@@ -86,6 +85,8 @@ def to_json(result: Any) -> str:
 def to_junit(result: Any) -> str:
     """One testsuite per protocol run set, one testcase per enactment (failures: its findings);
     findings outside any enactment (unreadable records, unknown messages) form one more testcase."""
+    from xml.sax.saxutils import escape, quoteattr  # here: it loads urllib and http (~12 ms at start-up)
+
     by: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for f in result.findings:
         by[_group_key(f)].append(f)

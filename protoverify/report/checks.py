@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import quoteattr
 
 import orjson
 
@@ -166,6 +165,8 @@ def to_sarif(reports: Sequence[FileReport], found: Sequence[Issue]) -> str:
 def to_junit(reports: Sequence[FileReport], found: Sequence[Issue], fail_on: str) -> str:
     """One testsuite per spec file, one testcase per protocol (failures: its issues at or
     above `fail_on`); a file-level problem is one more testcase."""
+    from xml.sax.saxutils import quoteattr  # here: it loads urllib and http (~12 ms at start-up)
+
     limit = _RANK.get(fail_on, 3)
     suites: list[str] = []
     total = fails = 0

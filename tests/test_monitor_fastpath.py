@@ -11,8 +11,7 @@ import random
 from typing import Any
 
 import orjson
-import pytest
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 from protoverify.bspl import flatten, load
@@ -130,8 +129,8 @@ def test_fast_path_changes_nothing_on_byte_damaged_logs(tmp_path_factory, name, 
     path.write_bytes(mutate(data, ops))
     try:
         read_back = [e for e in read(str(path), format="native") if isinstance(e, Event)]
-    except Exception as err:  # a file damaged beyond a log: nothing to compare
-        pytest.skip(f"not a log after damage: {err}")
+    except Exception:  # a file damaged beyond a log: nothing to compare, draw another
+        reject()
     fast, slow = _both(flat, read_back, "send")
     assert fast == slow
 

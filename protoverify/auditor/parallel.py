@@ -221,17 +221,7 @@ def _merge(parts: list[_Part], keep_closed: int, record_enactments: bool, delive
     result = AuditResult(delivery=delivery)
     order: list[str] = []
     for p in parts:
-        r = p.result
-        result.findings.extend(r.findings)
-        result.statuses.extend(r.statuses)
-        result.events += r.events
-        result.records += r.records
-        result.complete += r.complete
-        result.incomplete += r.incomplete
-        result.sources.extend(r.sources)
-        result.formats.update(r.formats)
-        result.unread.extend(r.unread)
-        result.protocols = result.protocols or r.protocols
+        result.add(p.result)
         order.extend(m for m in p.monitors if m not in order)
     per = result.by_enactment
     for f in result.findings:

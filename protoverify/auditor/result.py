@@ -43,6 +43,20 @@ class AuditResult:
     #: "did you mean …": when almost every record fails, the likelier spec or format
     hints: list[str] = field(default_factory=list)
 
+    def add(self, other: AuditResult) -> None:
+        """Append another audit's findings, statuses, inputs and counts to this one (the
+        per-enactment counter is the caller's: merging it depends on how inputs were split)."""
+        self.findings.extend(other.findings)
+        self.statuses.extend(other.statuses)
+        self.events += other.events
+        self.records += other.records
+        self.complete += other.complete
+        self.incomplete += other.incomplete
+        self.sources.extend(other.sources)
+        self.formats.update(other.formats)
+        self.unread.extend(other.unread)
+        self.protocols.extend(p for p in other.protocols if p not in self.protocols)
+
     def __iter__(self) -> Iterator[Finding]:
         return iter(self.findings)
 

@@ -73,17 +73,8 @@ def merge(results: list[Any]) -> Any:
         return results[0]
     first = results[0]
     for r in results[1:]:
-        first.findings.extend(r.findings)
-        first.events += r.events
-        first.records += r.records
-        first.complete += r.complete
-        first.incomplete += r.incomplete
-        first.statuses.extend(r.statuses)
+        first.add(r)
         first.by_enactment.update(r.by_enactment)
-        first.sources.extend(r.sources)
-        first.formats.update(r.formats)
-        first.protocols.extend(p for p in r.protocols if p not in first.protocols)
-        first.unread.extend(r.unread)
         first.hints.extend(r.hints)
     return first
 

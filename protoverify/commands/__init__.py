@@ -38,3 +38,13 @@ def invoke(command: click.Command, prog_name: str, args: Sequence[str] | None = 
         except click.Abort:
             echo("Aborted.", err=True)
             return 2
+
+
+def write_report(output: str, text: str) -> None:
+    """Write a report to `output` (ending in a newline); exit 2 with the reason if it cannot."""
+    try:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text if text.endswith("\n") else text + "\n")
+    except OSError as e:
+        echo(f"Error: cannot write {output}: {e.strerror or e}", err=True)
+        raise SystemExit(2) from None

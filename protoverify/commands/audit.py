@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ..findings import Severity
-from . import echo
+from . import echo, write_report
 
 AUDIT_EXIT_CODES = """\b
 Exit codes:
@@ -201,12 +201,7 @@ def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...
         for h in result.hints:
             echo(f"hint: {h}", err=True)
     if output:
-        try:
-            with open(output, "w", encoding="utf-8") as f:
-                f.write(text if text.endswith("\n") else text + "\n")
-        except OSError as e:
-            echo(f"Error: cannot write {output}: {e.strerror or e}", err=True)
-            raise SystemExit(2) from None
+        write_report(output, text)
         c = result.counts()
         echo(f"{output}: {counts_text(c)}", err=True)
     else:

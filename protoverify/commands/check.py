@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from . import echo
+from . import echo, write_report
 
 if TYPE_CHECKING:
     from ..check import FileReport
@@ -220,12 +220,7 @@ def check(files: tuple[str, ...], exclude: tuple[str, ...], fmt: str, output: st
             text = paint(text)
     code = exit_code(reports, found, fail_on)
     if output:
-        try:
-            with open(output, "w", encoding="utf-8") as f:
-                f.write(text if text.endswith("\n") else text + "\n")
-        except OSError as e:
-            echo(f"Error: cannot write {output}: {e.strerror or e}", err=True)
-            raise SystemExit(2) from None
+        write_report(output, text)
     elif text or not quiet:
         echo(text.rstrip("\n"))
     if output or (fmt == "text" and not quiet and len(paths) > 1):

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from tests.helpers.strategies import protocol_text
+
 ROLES = ("A", "B", "C")
 
 
@@ -69,13 +71,7 @@ def keyed_protocols(draw, max_messages: int = 6, name: str = "Keyed") -> str:
     public = [f"{kind[k]} {k} key" for k in keys if kind[k] in ("in", "out") and k in used]
     public += [f"{kind[p]} {p}" for p in params if kind[p] in ("in", "out") and p in used]
     private = [p for p in [*keys, *params] if kind[p] == "private" and p in used]
-    lines = [f"{name} {{", f"  roles {', '.join(roles)}", f"  parameters {', '.join(public)}"]
-    if private:
-        lines.append(f"  private {', '.join(private)}")
-    for i, (s, rs, ps) in enumerate(messages):
-        lines.append(f"  {s} -> {', '.join(rs)}: m{i}[{', '.join(ps)}]")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return protocol_text(name, roles, public, private, messages)
 
 
 @st.composite

@@ -75,13 +75,7 @@ def bspl_protocols(draw, max_messages: int = 6, max_params: int = 4, name: str =
     public = [("in id key" if key_in else "out id key")]
     public += [f"{kinds[p]} {p}" for p in params if kinds[p] in ("in", "out") and p in used]
     private = [p for p in params if kinds[p] == "private" and p in used]
-    lines = [f"{name} {{", f"  roles {', '.join(roles)}", f"  parameters {', '.join(public)}"]
-    if private:
-        lines.append(f"  private {', '.join(private)}")
-    for i, (s, rs, ps) in enumerate(messages):
-        lines.append(f"  {s} -> {', '.join(rs)}: m{i}[{', '.join(ps)}]")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return protocol_text(name, roles, public, private, messages)
 
 
 @st.composite
@@ -147,13 +141,7 @@ def _multikey_protocols(draw, max_messages: int, max_params: int, name: str) -> 
     public += [f"{kinds[p]} {p}" for p in params if kinds[p] in ("in", "out") and p in used]
     private = [k for k in keys if kkind[k] == "private" and k in used]
     private += [p for p in params if kinds[p] == "private" and p in used]
-    lines = [f"{name} {{", f"  roles {', '.join(roles)}", f"  parameters {', '.join(public)}"]
-    if private:
-        lines.append(f"  private {', '.join(private)}")
-    for i, (s, rs, ps) in enumerate(messages):
-        lines.append(f"  {s} -> {', '.join(rs)}: m{i}[{', '.join(ps)}]")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return protocol_text(name, roles, public, private, messages)
 
 
 @st.composite
@@ -168,3 +156,15 @@ def flat_protocols(draw, max_messages: int = 6, max_params: int = 4, multikey: b
     errors = [d for d in validate(spec, text) if d.severity == "error"]
     assume(not errors)
     return flatten(spec, spec.protocols[0])
+
+
+def protocol_text(name: str, roles: list[str], public: list[str], private: list[str],
+                  messages: list[tuple[str, list[str], list[str]]]) -> str:
+    """BSPL text of a generated protocol: messages `(sender, recipients, params)` named m0, m1, …"""
+    lines = [f"{name} {{", f"  roles {', '.join(roles)}", f"  parameters {', '.join(public)}"]
+    if private:
+        lines.append(f"  private {', '.join(private)}")
+    for i, (s, rs, ps) in enumerate(messages):
+        lines.append(f"  {s} -> {', '.join(rs)}: m{i}[{', '.join(ps)}]")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -87,16 +87,10 @@ class Envelope:
 
     def record(self, type_: str = "envelope", **extra: Any) -> dict[str, Any]:
         """The log line (docs/formats.md §2) of this envelope as `type_`."""
-        d: dict[str, Any] = {"v": 1, "type": type_, "id": self.id, "ts": self.ts, "run": self.run,
-                             "gateway": self.gateway, "topic": self.topic, "protocol": self.protocol,
-                             "message": self.message,
-                             "from": {"agent": self.sender[0], "role": self.sender[1]},
-                             "to": [{"agent": a, "role": r} for a, r in self.to],
-                             "payload": self.payload}
-        for k in ("in_reply_to", "reply_by", "conversation"):
-            v = getattr(self, k)
-            if v is not None:
-                d[k] = v
+        w = self.wire()  # the agent's fields, after what the gateway stamps (same key order)
+        d: dict[str, Any] = {"v": 1, "type": type_, "id": w.pop("id"), "ts": self.ts, "run": self.run,
+                             "gateway": self.gateway, "topic": self.topic}
+        d.update(w)
         d.update(extra)
         return d
 

@@ -20,6 +20,9 @@ Public `in` parameters, keyed and not, occur in both modes.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from hypothesis import strategies as st
 
 ROLES = ("A", "B", "C")
@@ -37,19 +40,7 @@ def bspl_protocols(draw, max_messages: int = 6, max_params: int = 4, name: str =
     kinds = {p: draw(st.sampled_from(["out", "out", "out", "private", "in"])) for p in params}
     key_in = draw(st.integers(0, 9)) == 0  # sometimes the key comes from outside
 
-    def role() -> str:
-        return draw(st.sampled_from(roles))
-
-    def recipients(sender: str) -> list[str]:
-        others = [r for r in roles if r != sender]
-        if len(others) > 1 and draw(st.booleans()) and draw(st.booleans()):
-            return others
-        return [draw(st.sampled_from(others))]
-
-    def adorn(p: str) -> str:
-        if kinds[p] == "in":
-            return draw(st.sampled_from(["in", "in", "nil"]))
-        return draw(st.sampled_from(["in", "out", "out", "nil"]))
+    role, recipients, adorn = _drawers(draw, roles, kinds)
 
     messages: list[tuple[str, list[str], list[str]]] = []  # sender, recipients, params
     n_messages = draw(st.integers(1, max_messages))
@@ -90,19 +81,7 @@ def _multikey_protocols(draw, max_messages: int, max_params: int, name: str) -> 
     params = [f"p{i}" for i in range(draw(st.integers(1, max(1, max_params - 1))))]
     kinds = {p: draw(st.sampled_from(["out", "out", "private", "in"])) for p in params}
 
-    def role() -> str:
-        return draw(st.sampled_from(roles))
-
-    def recipients(sender: str) -> list[str]:
-        others = [r for r in roles if r != sender]
-        if len(others) > 1 and draw(st.booleans()) and draw(st.booleans()):
-            return others
-        return [draw(st.sampled_from(others))]
-
-    def adorn(p: str) -> str:
-        if kinds[p] == "in":
-            return draw(st.sampled_from(["in", "in", "nil"]))
-        return draw(st.sampled_from(["in", "out", "out", "nil"]))
+    role, recipients, adorn = _drawers(draw, roles, kinds)
 
     def key_item(k: str, adornment: str) -> str:
         marked = kkind[k] != "private" or adornment == "in"  # chain keys: key where read
@@ -168,3 +147,22 @@ def protocol_text(name: str, roles: list[str], public: list[str], private: list[
         lines.append(f"  {s} -> {', '.join(rs)}: m{i}[{', '.join(ps)}]")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+def _drawers(draw: Any, roles: list[str], kinds: dict[str, str]) -> tuple[
+        Callable[[], str], Callable[[str], list[str]], Callable[[str], str]]:
+    """The generators' draws of a sender, its recipients, and a parameter's adornment."""
+    def role() -> str:
+        return str(draw(st.sampled_from(roles)))
+
+    def recipients(sender: str) -> list[str]:
+        others = [r for r in roles if r != sender]
+        if len(others) > 1 and draw(st.booleans()) and draw(st.booleans()):
+            return others
+        return [draw(st.sampled_from(others))]
+
+    def adorn(p: str) -> str:
+        if kinds[p] == "in":
+            return str(draw(st.sampled_from(["in", "in", "nil"])))
+        return str(draw(st.sampled_from(["in", "out", "out", "nil"])))
+
+    return role, recipients, adorn

@@ -112,6 +112,8 @@ EVENTS: tuple[Column, ...] = (
     ("recipients", "string", "the receiving roles, comma-separated"),
     ("agent", "string", "the agent that sent (send, reject, drop) or received (receive)"),
     ("enactment", "string", "the enactment it belongs to (NA when it matches none the audit reported)"),
+    ("id", "string", "the message id (a receive names its send's id; NA when the log has none)"),
+    _META[0],
 )
 
 #: frame name -> its columns

@@ -402,8 +402,9 @@ def _frames(findings: list[dict[str, Any]], statuses: list[dict[str, Any]], logs
         sc = scans.get(file)
         if sc is None:
             return {"policy": None, "model": None}
-        ms = {sc.models[a] for a in agents if a in sc.models}
-        model = next(iter(ms)) if len(ms) == 1 else sc.run_model
+        known = [a for a in agents if isinstance(a, str)]
+        ms = sorted({sc.models[a] for a in known if a in sc.models})
+        model = ",".join(ms) if ms else None if known else sc.run_model
         return {"policy": sc.log.summary.get("policy"), "model": model, **sc.log.labels}
 
     # events, with their enactments

@@ -29,6 +29,7 @@ LAYERS: list[set[str]] = [
     {"report"},
     {"api"},
     {"experiment"},
+    {"analysis"},
     {"commands"},
     {"cli"},
     {"<root>", "__main__"},

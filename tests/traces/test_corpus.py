@@ -7,68 +7,15 @@ named by a row. The exchange runs regenerate byte for byte from scripts/make-tra
 from __future__ import annotations
 
 import importlib.util
-import re
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from protoverify.auditor.driver import audit
+from tests.helpers.corpus import RUN_FILES, Row, log_rows, parse_expected, readme_table, sort_key, unquoted
 from tests.helpers.paths import REPO, TRACES
-
-README = TRACES / "README.md"
-RUN_FILES = ("exchange.jsonl", "summary.json", "injections.jsonl")
-
-
-@dataclass(frozen=True)
-class Row:
-    name: str  # relative to traces/; a run directory ends with "/"
-    specs: tuple[str, ...]
-    expected: tuple[tuple[str, int | None], ...]
-
-    @property
-    def log(self) -> Path:
-        return TRACES / self.name / "exchange.jsonl" if self.name.endswith("/") else TRACES / self.name
-
-
-def parse_expected(cell: str) -> tuple[tuple[str, int | None], ...]:
-    """`clean` or `CODE@1,2 CODE@-` -> sorted (code, line) pairs, repeats kept."""
-    if cell == "clean":
-        return ()
-    out: list[tuple[str, int | None]] = []
-    for item in cell.split():
-        m = re.fullmatch(r"([A-Z]{3}\d{3})@([\d,\-]+)", item)
-        assert m, f"bad expected findings {item!r} in traces/README.md"
-        out.extend((m.group(1), None if n == "-" else int(n)) for n in m.group(2).split(","))
-    return tuple(sorted(out, key=_key))
-
-
-def _key(f: tuple[str, int | None]) -> tuple[str, int]:
-    return f[0], -1 if f[1] is None else f[1]
-
-
-def _table(title: str) -> list[list[str]]:
-    """The cells of the rows of the table under `## title` (header and rule left out)."""
-    text = README.read_text(encoding="utf-8")
-    section = text.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("|")]
-    return [[c.strip() for c in r.strip().strip("|").split("|")] for r in rows[2:]]
-
-
-def _unquote(cell: str) -> list[str]:
-    return re.findall(r"`([^`]+)`", cell)
-
-
-def log_rows() -> list[Row]:
-    rows = []
-    for cells in _table("Logs"):
-        assert len(cells) == 4, f"traces/README.md row needs 4 cells: {cells}"
-        (name,), specs = _unquote(cells[0]), tuple(_unquote(cells[1]))
-        rows.append(Row(name, specs, parse_expected(cells[3])))
-    return rows
-
 
 ROWS = log_rows()
 
@@ -83,7 +30,8 @@ def test_readme_parses_into_rows():
 
 
 def test_every_file_has_a_readme_line():
-    named = {r.name for r in ROWS} | {"specs/" + _unquote(c[0])[0].removeprefix("specs/") for c in _table("Specs")}
+    specs = {unquoted(c[0])[0] for c in readme_table("Specs")}
+    named = {r.name for r in ROWS} | specs
     run_dirs = {r.name for r in ROWS if r.name.endswith("/")}
     files = {p.relative_to(TRACES).as_posix() for p in TRACES.rglob("*") if p.is_file()} - {"README.md"}
     unnamed = sorted(f for f in files if f not in named and not any(f.startswith(d) for d in run_dirs))
@@ -99,7 +47,7 @@ def test_findings_are_those_of_the_readme(row: Row):
         assert (REPO / spec).is_file(), f"{row.name}: spec {spec} missing"
     result = audit([str(REPO / s) for s in row.specs], [str(row.log)])
     assert result.unread == []
-    got = tuple(sorted(((f.code, f.line) for f in result.findings), key=_key))
+    got = tuple(sorted(((f.code, f.line) for f in result.findings), key=sort_key))
     assert Counter(got) == Counter(row.expected), f"{row.name}: audit gave {got}"
 
 

@@ -1,0 +1,1 @@
+"""Failure-mode analysis: audits and runs as pandas DataFrames (docs/analysis.md)."""

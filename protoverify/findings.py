@@ -128,6 +128,11 @@ CODES: dict[str, Code] = {c.code: c for c in (
     _c("DEC008", "decision", "warning", "call failed",
        "The LLM call got no reply: it timed out, or the endpoint could not be reached or kept "
        "failing (the decision record says `failed`, and the error)."),
+    _c("DEC009", "decision", "warning", "repeated choice",
+       "The agent chose the same message, starting a new enactment, in three decisions in a row, "
+       "although each of them also offered an option that continues an enactment (an option with "
+       "bound values) and it took none: a loop (one finding per run of repeats, at its third "
+       "decision)."),
     # policy (exchange logs; emitted when a checker profile defines a policy)
     _c("POL001", "policy", "error", "forbidden by policy",
        "A delivered message that the checker's policy forbids."),

@@ -9,12 +9,16 @@ from ..findings import Finding, finding
 from .state import MonitorState
 from .wording import option_text
 
+#: DEC009: the number of decisions in a row, choosing one message that starts a new enactment, that make a loop
+LOOP_AFTER = 3
+
 
 class DecisionChecks(MonitorState):
     """Mixin of `Monitor`: the decision checks (they read `enabled`, never change state
     other than the per-agent retry flag)."""
 
     _last_error: dict[tuple[str | None, str | None], bool]
+    _streak: dict[tuple[str | None, str | None, str | None], tuple[str, int]]
 
     def _decision(self, ev: Any) -> list[Finding]:
         """The findings of one `decision` event."""
@@ -43,6 +47,8 @@ class DecisionChecks(MonitorState):
             return found
         choice = d.get("choice")
         if choice is None:
+            if not d.get("error"):
+                self._streak.pop((ev.source, ev.run, agent), None)
             if options and not d.get("error"):
                 found.append(finding("DEC005", f"{agent} declined although {len(options)} option"
                                      f"{'s were' if len(options) > 1 else ' was'} available",
@@ -59,6 +65,10 @@ class DecisionChecks(MonitorState):
                 found.append(finding("DEC002", f"choice {choice!r} is not an offered option",
                                      expected=offered, **where))
             return found
+        loop = self._repeat(ev, agent, opt, options)
+        if loop is not None:
+            found.append(finding("DEC009", loop, expected="; ".join(option_text(o) for o in options
+                                                                     if o.get("bound")), **where))
         rule = self._by_name.get(opt.get("message"))
         bound = opt.get("bound") or {}
         fill = list(opt.get("fill") or [])
@@ -92,6 +102,23 @@ class DecisionChecks(MonitorState):
                                      expected="; ".join(e.describe() for e in en) or "nothing enabled",
                                      **where))
         return found
+
+    def _repeat(self, ev: Any, agent: str | None, opt: dict[str, Any], options: list[dict[str, Any]]) -> str | None:
+        """DEC009's text when this choice is the third in a row of one message that starts a new
+        enactment (no bound values) while options continuing an enactment were offered; else None.
+        Replies with no usable choice leave the count as it is; any other choice resets it."""
+        key = (ev.source, ev.run, agent)
+        message = opt.get("message")
+        if opt.get("bound") or not isinstance(message, str) or not any(o.get("bound") for o in options):
+            self._streak.pop(key, None)
+            return None
+        last, n = self._streak.get(key, ("", 0))
+        n = n + 1 if last == message else 1
+        self._streak[key] = (message, n)
+        if n != LOOP_AFTER:
+            return None
+        return (f"{agent} chose {message} in {LOOP_AFTER} decisions in a row, each time starting a new "
+                "enactment, while options continuing the ones it had started were offered")
 
 
 def _missing(raw: Any, choice: int, fill: list[str], keys: tuple[str, ...]) -> list[str]:

@@ -146,6 +146,7 @@ class Monitor(Judge, FastPath, DecisionChecks):
         self.complete_count = 0
         self.incomplete_count = 0
         self._last_error: dict[tuple[str | None, str | None], bool] = {}
+        self._streak: dict[tuple[str | None, str | None, str | None], tuple[str, int]] = {}
 
     # ---------------------------------------------------------------- lookup
     def rule(self, name: str | None) -> MessageRule | None:

@@ -23,7 +23,8 @@ D1 = "demo/demo1/results/"
 EXPECTED = {
     D1 + "demo1_20260130_234111.log": (9, {"CAU001": [293], "DEC005": [586]}, 2),
     D1 + "demo1_20260130_234549.log": (10, {}, 2),
-    D1 + "demo1_20260130_234930.log": (31, {"CAU001": [284]}, 13),
+    # DEC009 @932: the Merchant's third RequestLabel in a row with RequestWrapping offered (the loop)
+    D1 + "demo1_20260130_234930.log": (31, {"CAU001": [284], "DEC009": [932]}, 13),
     "demo/demo2/demo3_extracted_v3.json": (36, {"DEC005": [777, 944, 1123, 1302, 1686]}, 2),
 }
 

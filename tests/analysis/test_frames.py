@@ -1,0 +1,200 @@
+"""Frames of real audits: the traces/ logs, exchange runs, the Ahoy corpus, JSON audit output."""
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from protoverify import AuditResult, Finding, audit
+from protoverify.analysis import FRAMES, from_json, from_result, load, mode_counts
+from protoverify.analysis.columns import CODE_VALUES
+from protoverify.analysis.taxonomy import MODE_IDS, MODE_OF
+from protoverify.auditor.result import AuditInputError
+from protoverify.cli import main as cli_main
+from protoverify.findings import CODES
+from tests.helpers.paths import REPO, TRACES, corpus_path
+
+AHOY_SPEC = REPO / "tests" / "fixtures" / "ahoy" / "purchase-logistics.bspl"
+CNET = REPO / "specs" / "contract-net.bspl"
+
+
+def _check_columns(frames: object) -> None:
+    for name, cols in FRAMES.items():
+        df = getattr(frames, name)
+        assert list(df.columns[: len(cols)]) == [c[0] for c in cols], name
+        for col, dtype, _ in cols:
+            got = df[col].dtype
+            if dtype == "category":
+                assert isinstance(got, pd.CategoricalDtype), (name, col, got)
+            elif dtype == "string":
+                assert isinstance(got, pd.StringDtype), (name, col, got)
+            else:
+                assert str(got) == dtype, (name, col, got)
+
+
+def test_traces_frames_match_the_audit() -> None:
+    fr = load(AHOY_SPEC, TRACES)
+    logs = sorted(str(p) for p in TRACES.iterdir() if p.suffix in (".jsonl", ".log"))
+    direct = AuditResult()
+    for log in logs:
+        direct.add(audit(AHOY_SPEC, [log], record_enactments=True))
+    assert len(fr.findings) == len(direct.findings)
+    assert sorted(zip(fr.findings["code"].astype(str), fr.findings["line"].fillna(0), strict=True)) == \
+        sorted((f.code, f.line or 0) for f in direct.findings)
+    assert len(fr.enactments) == len(direct.statuses)
+    assert list(fr.findings["code"].cat.categories) == list(CODES)
+    _check_columns(fr)
+    # the decisions of the Ahoy fixture: outcomes from the records, codes from the audit
+    ahoy = fr.decisions[fr.decisions["file"].str.endswith("ahoy_small.log")]
+    assert list(ahoy["outcome"].astype(str)) == ["chosen", "invalid", "invalid", "declined"]
+    assert "DEC005" in ahoy["codes"].iloc[-1]
+
+
+def test_exchange_runs(runs: Path) -> None:
+    fr = load(CNET, runs)
+    assert set(fr.enactments["run"]) == {"low", "high", "scripted"}
+    assert set(fr.enactments["policy"].astype(str)) == {"low", "high"}
+    assert all(Path(s).name in ("summary.json", "injections.jsonl") for s in fr.skipped)
+    # every decision line of the logs is one row; only the LLM runs have them
+    lines = sum(1 for run in ("low", "high", "scripted")
+                for line in (runs / run / "exchange.jsonl").read_text().splitlines() if '"type":"decision"' in line)
+    assert len(fr.decisions) == lines > 0
+    assert set(fr.decisions["run"]) == {"low", "high"}
+    assert fr.decisions["latency_s"].notna().all() and (fr.decisions["model"] == "simulated").all()
+    # kinds: the one adversarial agent is the last, agent-06, in each run
+    kinds = fr.findings.dropna(subset=["agent_kind"]).groupby("agent_kind", observed=True)["agent"].agg(set)
+    assert kinds["adversarial"] == {"agent-06"}
+    assert "agent-06" not in kinds.get("llm", set())
+    assert set(fr.findings.loc[fr.findings["run"] == "scripted", "agent_kind"].dropna()) <= {"scripted", "adversarial"}
+    # every enactment has its sends, times and agents; complete ones at least two messages
+    en = fr.enactments
+    assert (en["messages"] >= 1).all() and en["start"].notna().all() and (en["duration"] >= 0).all()
+    assert (en.loc[en["complete"], "messages"] >= 2).all()
+    assert en["agents"].str.contains("agent-").all()
+    _check_columns(fr)
+
+
+def test_events_belong_to_the_enactment_the_audit_names(runs: Path) -> None:
+    """Where the audit reports a finding at a send, the events frame puts that send in the
+    same enactment (the attribution agrees with the Monitor's)."""
+    fr = load(CNET, runs / "low")
+    sends = fr.events[fr.events["kind"] == "send"].set_index("line")["enactment"]
+    checked = 0
+    for _, f in fr.findings.dropna(subset=["enactment", "line"]).iterrows():
+        if f["line"] in sends.index and f["code"] not in ("CMP001", "CMP002"):
+            assert sends[f["line"]] == f["enactment"], f.to_dict()
+            checked += 1
+    assert checked > 5
+
+
+def test_runs_are_audited_apart(runs: Path, tmp_path: Path) -> None:
+    """Two runs reuse run ids and keys: audited apart, each keeps its enactments."""
+    one = load(CNET, runs / "low")
+    both = load(CNET, runs / "low", runs / "high")
+    high = load(CNET, runs / "high")
+    assert len(both.enactments) == len(one.enactments) + len(high.enactments)
+    together = load(CNET, runs / "low", runs / "high", separate=False)
+    assert len(together.enactments) < len(both.enactments)
+
+
+def test_from_json_matches_load(runs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "audit.json"
+    log = runs / "high" / "exchange.jsonl"
+    err = io.StringIO()
+    assert cli_main(["audit", "--spec", str(CNET), str(log), "--format", "json", "-o", str(out)],
+                    stdout=io.StringIO(), stderr=err) == 1, err.getvalue()
+    fj = from_json(out)
+    fl = load(CNET, log)
+    assert list(fj.findings["code"]) == list(fl.findings["code"])
+    assert len(fj.decisions) == len(fl.decisions) > 0
+    # the CLI keeps only enactments with findings or left incomplete; load keeps them all
+    cols = ["enactment", "status", "first_line", "messages", "start", "agents"]
+    merged = fj.enactments[cols].merge(fl.enactments[cols], how="left", on=["enactment", "first_line"],
+                                       suffixes=("_json", "_load"), validate="one_to_one")
+    assert 0 < len(merged) < len(fl.enactments)
+    for c in ("status", "messages", "start", "agents"):
+        assert (merged[f"{c}_json"] == merged[f"{c}_load"]).all(), c
+    _check_columns(fj)
+    alone = from_json(out, read_logs=False)
+    assert alone.decisions.empty and alone.enactments["messages"].isna().all()
+
+
+def test_from_json_rejects_other_json(tmp_path: Path) -> None:
+    p = tmp_path / "summary.json"
+    p.write_text('{"protocol": "x"}')
+    with pytest.raises(AuditInputError, match="summary.json"):
+        from_json(p)
+
+
+def test_labels_become_columns(runs: Path) -> None:
+    fr = load(CNET, runs / "low", runs / "scripted",
+              labels={str(runs / "low"): {"agent_kinds": "simulated-llm"},
+                      str(runs / "scripted"): {"agent_kinds": "scripted"}})
+    for df in (fr.findings, fr.enactments, fr.events):
+        assert isinstance(df["agent_kinds"].dtype, pd.CategoricalDtype)
+        assert set(df["agent_kinds"].astype(str)) == {"simulated-llm", "scripted"}
+    assert set(fr.decisions["agent_kinds"].astype(str)) == {"simulated-llm"}
+
+
+def test_mode_counts(runs: Path) -> None:
+    fr = load(CNET, runs)
+    table = fr.modes("policy")
+    assert list(table.index) == list(MODE_IDS)
+    assert int(table.to_numpy().sum()) == len(fr.findings)
+    assert list(table.columns) == ["low", "high"]
+    assert int(fr.modes()["findings"].sum()) == len(fr.findings)
+    assert mode_counts(fr.findings, ["policy", "agent_kind"]).to_numpy().sum() == len(fr.findings)
+
+
+def test_one_enactment(runs: Path) -> None:
+    fr = load(CNET, runs / "low")
+    label = fr.enactments.sort_values("findings").iloc[-1]["enactment"]
+    events, findings = fr.enactment(label)
+    assert len(events) >= 2 and list(events["line"]) == sorted(events["line"])
+    assert (findings["enactment"] == label).all() and len(findings) > 0
+    with pytest.raises(KeyError, match="no enactment"):
+        fr.enactment("cfpID=nothing")
+
+
+def test_ahoy_loop_in_the_frames() -> None:
+    log = corpus_path("ahoy", "demo", "demo1", "results", "demo1_20260130_234930.log")
+    fr = load(AHOY_SPEC, log)
+    loop = fr.findings[fr.findings["mode"] == "loop"]
+    assert list(loop["line"]) == [932] and list(loop["agent"]) == ["Merchant"]
+    d = fr.decisions
+    assert (d.loc[d["agent"] == "Merchant", "message"].dropna() == "Logistics/RequestLabel").sum() == 11
+    assert list(d["outcome"].astype(str)).count("unanswered") == 1
+    orders = fr.enactments[fr.enactments["enactment"].str.startswith("orderID=")]
+    assert len(orders) == 11 and (orders["status"] == "stalled").all() and (orders["messages"] == 1).all()
+
+
+_codes = st.sampled_from(list(CODES))
+_findings = st.lists(st.builds(lambda c, line, run: Finding(c, CODES[c].severity, f"{c} here", "x.log", line, run),
+                               _codes, st.none() | st.integers(1, 10**6), st.none() | st.sampled_from(["r1", "r2"])),
+                     max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_findings)
+def test_generated_findings_keep_their_rows(findings: list[Finding]) -> None:
+    fr = from_result(AuditResult(findings=findings), read_logs=False)
+    df = fr.findings
+    assert len(df) == len(findings)
+    assert list(df["code"].cat.categories) == list(CODE_VALUES)
+    assert list(df["code"].astype(str)) == [f.code for f in findings]
+    assert list(df["mode"].astype(str)) == [MODE_OF[f.code] for f in findings]
+    assert list(df["severity"].astype(str)) == [f.severity.value for f in findings]
+    assert int(mode_counts(df).sum().iloc[0]) == len(findings)
+
+
+def test_import_protoverify_loads_no_pandas() -> None:
+    code = ("import sys, protoverify; from protoverify.cli import main; main(['check', '--help']); "
+            "print('pandas' in sys.modules, 'matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "False False"

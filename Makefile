@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 ORACLE := .oracle-venv
 
-.PHONY: demo test test-slow lint install oracle bench clean
+.PHONY: demo test test-slow lint install oracle browser traces bench clean
 
 $(BIN)/protoverify: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,20 +20,31 @@ install: $(BIN)/protoverify
 oracle:
 	@bash scripts/oracle-venv.sh $(ORACLE)
 
+# Chromium from Debian's packages for the HTML report's browser test
+# (tests/analysis/test_report_browser.py); installed only when missing, quietly.
+# Without root (and no apt-get) it says so: the test then skips, or fails in CI.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@bash scripts/browser.sh $(CHROMIUM)
+
 demo: install
 	$(BIN)/protoverify check specs/purchase.bspl; test $$? -le 1
 
 # Lint first (ruff, mypy --strict): CI runs only `make test`, so style and types gate it too.
-test: install oracle lint
+test: install oracle browser lint
 	@PROTOVERIFY_REQUIRE_ALL=$${CI:+1} $(BIN)/python -m pytest -q -n 2; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
-test-slow: install oracle
+test-slow: install oracle browser
 	$(BIN)/python -m pytest -q -m "slow or not slow" --run-slow
 
 # Style and types (configured in pyproject.toml); `make test` runs it before pytest.
 lint: install
 	@rc=0; $(BIN)/ruff check protoverify tests bench || rc=1; $(BIN)/mypy protoverify || rc=1; exit $$rc
+
+# Regenerate the exchange runs of the curated corpus (traces/runs/; same seeds, same bytes).
+traces: install
+	$(BIN)/python scripts/make-traces.py
 
 bench: install oracle
 	$(BIN)/python -m bench.budgets --budget 5

@@ -11,7 +11,7 @@ from typing import IO
 import click
 
 from ._version import __version__
-from .commands import audit, check, experiment, invoke, run
+from .commands import audit, check, experiment, invoke, report, run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,6 +31,7 @@ cli.add_command(check.check)
 cli.add_command(audit.audit)
 cli.add_command(run.run)
 cli.add_command(experiment.experiment)
+cli.add_command(report.report)
 
 
 def entry() -> None:

@@ -1,0 +1,114 @@
+"""`protoverify report LOGS… --spec SPEC -o report.html`: audit, then write one HTML page.
+
+The page (protoverify/analysis/html.py) is self-contained: inline CSS, figures as
+inline PNG, nothing fetched when it is opened, no JavaScript.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..findings import Severity
+from . import echo, write_report
+
+REPORT_EXIT_CODES = """\b
+Exit codes (as `audit`):
+  0  no finding at or above --fail-on (the report is written)
+  1  some finding at or above --fail-on (the report is written)
+  2  usage or input error: no --spec, no log, unreadable spec, bad
+     option, report not writable; also when some log could not be
+     audited (a REC007 finding, in the report too)"""
+
+#: Files of an exchange run directory that are not logs (docs/exchange.md).
+RUN_SIDE_FILES = ("summary.json", "injections.jsonl")
+
+
+def run_side_file(path: str) -> bool:
+    """Is `path` the summary or injection list of a run directory (beside its exchange.jsonl)?"""
+    p = Path(path)
+    return p.name in RUN_SIDE_FILES and (p.parent / "exchange.jsonl").is_file()
+
+
+@click.command("report", epilog=REPORT_EXIT_CODES)
+@click.argument("logs", nargs=-1, type=click.Path())
+@click.option("--spec", "specs", multiple=True, type=click.Path(),
+              help="BSPL file holding the protocol, or a directory of them (repeatable, as for audit).")
+@click.option("--output", "-o", "output", default=None, type=click.Path(dir_okay=False),
+              help="The HTML file to write (required).")
+@click.option("--protocol", default=None, help="Protocol to audit against (default: the only one, "
+              "or route each message by its protocol).")
+@click.option("--format-in", "format_in", default="auto", show_default=True,
+              type=click.Choice(["auto", "native", "envelope", "ahoy", "ahoy-json", "adapter"]),
+              help="Log format (auto: detect per file from its content).")
+@click.option("--exclude", "exclude", multiple=True, metavar="GLOB",
+              help="Leave out the files (or folders) matching GLOB (repeatable).")
+@click.option("--fail-on", "fail_on", default="error", show_default=True,
+              type=click.Choice(["error", "warning", "info", "never"]),
+              help="Lowest severity that makes the exit code 1.")
+@click.option("--delivery", default="auto", show_default=True, type=click.Choice(["auto", "send", "receive"]),
+              help="When recipients learn: at send, at receive, or auto (receive if a log records receipts).")
+@click.option("--checker", default=None, help="Checker profile (JSON file or name in checkers/).")
+@click.option("--title", default=None, help="Title of the page (default: protoverify report: the specs).")
+def report(logs: tuple[str, ...], specs: tuple[str, ...], output: str | None, protocol: str | None,
+           format_in: str, exclude: tuple[str, ...], fail_on: str, delivery: str, checker: str | None,
+           title: str | None) -> None:
+    """Audit the enactments in LOGS against --spec and write an HTML report to -o.
+
+    LOGS are files or directories (recursed as for `audit`); in a run directory of
+    `protoverify run` only exchange.jsonl is a log (its summary.json gives the run's
+    policy and agents). The page holds the summary, the failure-mode table, figures
+    and one section per enactment with its findings, linked from the tables. It is
+    self-contained: open it in any browser, offline."""
+    from ..analysis.html import render, run_facts
+    from ..auditor.driver import audit as run_audit
+    from ..auditor.result import AuditInputError, AuditResult
+    from ._inputs import LOG_SUFFIXES, SPEC_SUFFIXES, expand
+
+    if not specs:
+        echo("Error: Missing option '--spec'.", err=True)
+        raise SystemExit(2)
+    if not logs:
+        echo("Error: Missing argument 'LOGS...' (files or directories of logs).", err=True)
+        raise SystemExit(2)
+    if not output:
+        echo("Error: Missing option '-o' / '--output' (the HTML file to write).", err=True)
+        raise SystemExit(2)
+    spec = expand(specs, SPEC_SUFFIXES)
+    if not spec:
+        echo("Error: no .bspl file in " + ", ".join(specs), err=True)
+        raise SystemExit(2)
+    named = set(logs)
+    paths = [p for p in expand(logs, LOG_SUFFIXES, exclude) if p in named or not run_side_file(p)]
+    if not paths:
+        echo("Error: no log file in " + ", ".join(logs) + (" (after --exclude)" if exclude else ""), err=True)
+        raise SystemExit(2)
+    runs = {p: facts for p in paths if (facts := run_facts(p))}
+    # Each run's log is audited alone: runs name themselves by their seed (run-1…), so two
+    # run directories could share run ids; the other logs are audited together, as by `audit`.
+    groups = [[p for p in paths if p not in runs]] + [[p] for p in paths if p in runs]
+    options: dict[str, Any] = dict(protocol=protocol, format=None if format_in == "auto" else format_in,
+                                   checker=checker, delivery=None if delivery == "auto" else delivery,
+                                   record_enactments=True)  # complete enactments get their page too
+    try:
+        results = [run_audit(spec, group, **options) for group in groups if group]
+    except AuditInputError as e:
+        echo(f"Error: {e}", err=True)
+        raise SystemExit(2) from None
+    page = render(results, title=title or "protoverify report: " + ", ".join(os.path.basename(s) for s in spec),
+                  subtitle=f"{len(paths)} log(s) audited against {', '.join(spec)}", runs=runs)
+    write_report(output, page)
+    total = AuditResult()
+    for r in results:
+        total.add(r)
+    c = total.counts()
+    echo(f"{output}: {total.enactments} enactments ({total.complete} complete), "
+         f"{c['error']} errors, {c['warning']} warnings, {c['info']} notes", err=True)
+    if total.unread:
+        for found in total.findings:
+            if found.code == "REC007":
+                echo(f"Error: {found.text}", err=True)
+        raise SystemExit(2)
+    raise SystemExit(1 if total.failed("never" if fail_on == "never" else Severity(fail_on)) else 0)

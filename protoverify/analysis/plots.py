@@ -1,5 +1,6 @@
-"""Figures of the analysis frames (matplotlib, Agg backend): each function returns a Figure
-and draws nothing on screen; save it with `fig.savefig(path)`.
+"""Figures of the analysis frames: each function returns a matplotlib Figure drawn on the Agg
+canvas (made without pyplot: no window, no global list of open figures to close); save it
+with `fig.savefig(path)`, or show it in a notebook.
 
 * `modes_by` — failure modes by agent, agent kind, model or policy (a table of counts as a heat map);
 * `completion_over_time` — the share of enactments complete as a run goes on, per group;
@@ -11,22 +12,31 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from ..findings import CODES  # noqa: E402
-from .frames import mode_counts  # noqa: E402
-from .taxonomy import MODE_BY_ID  # noqa: E402
+from ..findings import CODES
+from .frames import mode_counts
+from .taxonomy import MODE_BY_ID
 
 SEVERITY_COLOURS = {"error": "#c0392b", "warning": "#e67e22", "info": "#2980b9"}
 _NA = "n/a"
+
+
+def _blank(width: float, height: float) -> Figure:
+    """A Figure on an Agg canvas, outside pyplot."""
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _figure(width: float, height: float) -> tuple[Figure, Any]:
+    """A Figure on an Agg canvas and its one Axes."""
+    fig = _blank(width, height)
+    return fig, fig.subplots()
 
 
 def _labels(values: Any) -> list[str]:
@@ -43,7 +53,7 @@ def modes_by(findings: pd.DataFrame, by: str = "agent_kind", share: bool = False
         totals = table.sum(axis=0).replace(0, np.nan)
         table = table.div(totals, axis=1) * 100
     nrows, ncols = table.shape
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * ncols + 4.2), 0.42 * nrows + 1.6))
+    fig, ax = _figure(max(5.0, 1.1 * ncols + 4.2), 0.42 * nrows + 1.6)
     data = table.to_numpy()
     shown = np.nan_to_num(data)
     im = ax.imshow(shown, aspect="auto", cmap="Reds", vmin=0, vmax=max(1.0, float(shown.max())))
@@ -70,7 +80,7 @@ def completion_over_time(enactments: pd.DataFrame, by: str = "policy", title: st
     """Per value of `by`, the share of its enactments that are complete at each moment of the run
     (time since the run's first event; an enactment counts from its last event on). The line ends
     at the group's completion rate."""
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = _figure(8, 4.5)
     df = enactments.dropna(subset=["start", "end"]).copy()
     if df.empty:
         ax.text(0.5, 0.5, "no enactments with times", ha="center", va="center", transform=ax.transAxes)
@@ -119,7 +129,8 @@ def latency(decisions: pd.DataFrame, events: pd.DataFrame | None = None, by: str
     frame, message delivery latency (send to receipt) per value of `events_by` (right). Box plots
     with every value drawn as a point."""
     panels = 2 if events is not None else 1
-    fig, axes = plt.subplots(1, panels, figsize=(6.2 * panels, 4.3), squeeze=False)
+    fig = _blank(6.2 * panels, 4.3)
+    axes = fig.subplots(1, panels, squeeze=False)
     _boxes(axes[0][0], decisions.dropna(subset=["latency_s"]), "latency_s", by,
            "LLM decision latency", "seconds per call")
     if events is not None:
@@ -193,7 +204,7 @@ def sequence(events: pd.DataFrame, findings: pd.DataFrame, title: str | None = N
     nrows = len(lines) + (1 if len(late) else 0)
     most = max(Counter(findings["line"].fillna(-1)).values(), default=1)
     width = max(6.0, 2.0 * max(len(roles), 2) + 2.6 + 1.6 * most)
-    fig, ax = plt.subplots(figsize=(width, 0.55 * nrows + 1.9))
+    fig, ax = _figure(width, 0.55 * nrows + 1.9)
     agents: dict[str, set[str]] = {r: set() for r in roles}
     for _, e in events.iterrows():
         role = e["sender"] if e["kind"] != "receive" else (str(e["recipients"]).split(",")[0]

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protoverify import AuditResult, Finding, audit
-from protoverify.analysis import FRAMES, from_json, from_result, load, mode_counts
+from protoverify.analysis import FRAMES, concat, from_json, from_result, load, mode_counts
 from protoverify.analysis.columns import CODE_VALUES
 from protoverify.analysis.taxonomy import MODE_IDS, MODE_OF
 from protoverify.auditor.result import AuditInputError
@@ -211,3 +211,16 @@ def test_import_protoverify_loads_no_pandas() -> None:
             "print('pandas' in sys.modules, 'matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False False"
+
+
+def test_concat_keeps_rows_and_dtypes(runs: Path) -> None:
+    """Logs that need different specs: load each, then concat."""
+    a = load(CNET, runs / "low", labels={str(runs / "low"): {"agent_kinds": "simulated-llm"}})
+    b = load(TRACES / "specs" / "ahoy-purchase.bspl", TRACES / "ahoy_small.log")
+    both = concat([a, b])
+    for name in FRAMES:
+        assert len(getattr(both, name)) == len(getattr(a, name)) + len(getattr(b, name))
+    _check_columns(both)
+    assert list(both.findings["code"].cat.categories) == list(CODES)
+    assert set(both.findings["agent_kinds"].dropna().astype(str)) == {"simulated-llm"}
+    assert both.result is not None and len(both.result.findings) == len(both.findings)

@@ -25,6 +25,7 @@ from ..bspl import FlatProtocol, Specification, flatten
 from ..bspl import load as load_spec
 from ..findings import Finding
 from ..traces import FormatError, Schema, detect_format, read
+from ..traces._common import EmptyLog
 from ..traces.event import Event
 from .columns import CATEGORIES, FRAMES, ORDERED, Column
 from .taxonomy import MODE_OF
@@ -105,7 +106,6 @@ def load(spec: SpecSource | Sequence[SpecSource], *paths: str | os.PathLike[str]
         for log in logs:
             one = audit(specs, [log.path], **kw)
             result.add(one)
-            result.protocols = one.protocols if not result.protocols else result.protocols
             result.delivery = one.delivery
             per.update(one.by_enactment)
         result.by_enactment = per
@@ -219,8 +219,11 @@ def concat(parts: Sequence[Frames]) -> Frames:
 
 # ------------------------------------------------------------------ logs and their runs
 def _is_log(path: str) -> bool:
+    """Does detection take `path` for a log (an empty file is one: zero events)?"""
     try:
         detect_format(path)
+    except EmptyLog:
+        return True
     except (FormatError, OSError, ValueError):
         return False
     return True

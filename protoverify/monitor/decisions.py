@@ -1,6 +1,7 @@
 """Checks of LLM `decision` events: did the call get a reply, did the agent answer, choose an
 offered option, fill what the option asked and only that, and choose something its role
-could send then (DEC001-DEC008)."""
+could send then (DEC001-DEC008); and did it keep starting new enactments with one message
+while its own waited (DEC009)."""
 from __future__ import annotations
 
 from typing import Any

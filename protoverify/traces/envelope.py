@@ -4,7 +4,7 @@
 `reject`/`drop` keep the exchange's reason. `capability` and `llm_call` say
 nothing about the protocol's information flow and are counted irrelevant.
 A `decision` line (an LLM agent's call, written by `protoverify.agents.llm`) is one
-`decision` event, checked like an Ahoy decision (DEC001-DEC008).
+`decision` event, checked like an Ahoy decision (DEC001-DEC009).
 A `deliver`/`reject`/`drop` may carry only the envelope `id`: the message is then
 taken from the most recent envelopes with that id (a bounded cache, so memory
 does not grow with the log); an id not in the cache is a BadRecord.

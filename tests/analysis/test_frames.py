@@ -224,3 +224,19 @@ def test_concat_keeps_rows_and_dtypes(runs: Path) -> None:
     assert list(both.findings["code"].cat.categories) == list(CODES)
     assert set(both.findings["agent_kinds"].dropna().astype(str)) == {"simulated-llm"}
     assert both.result is not None and len(both.result.findings) == len(both.findings)
+
+
+def test_messy_folder_and_missing_inputs(tmp_path: Path) -> None:
+    """A folder with a corrupt, an empty and a good log; a log that is missing; an empty folder."""
+    messy = REPO / "examples" / "logs" / "messy"
+    fr = load(REPO / "specs" / "purchase.bspl", messy, tmp_path / "missing.jsonl")
+    assert fr.skipped == [str(messy / "summary.json")]  # a metrics file beside the logs: not a log
+    assert set(fr.findings["file"].dropna()) >= {str(messy / "corrupt.jsonl"), str(tmp_path / "missing.jsonl")}
+    assert "REC001" in set(fr.findings["code"].astype(str))
+    missing = fr.findings[fr.findings["code"] == "REC007"]
+    assert list(missing["file"]) == [str(tmp_path / "missing.jsonl")] and missing["mode"].eq("log-defect").all()
+    (tmp_path / "empty").mkdir()
+    none = load(REPO / "specs" / "purchase.bspl", tmp_path / "empty")
+    for name in FRAMES:
+        assert getattr(none, name).empty
+    _check_columns(none)

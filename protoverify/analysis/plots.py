@@ -9,9 +9,12 @@ with `fig.savefig(path)`, or show it in a notebook.
 """
 from __future__ import annotations
 
+import functools
 from collections import Counter
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -26,6 +29,20 @@ SEVERITY_COLOURS = {"error": "#c0392b", "warning": "#e67e22", "info": "#2980b9"}
 TEXT_CHARS = 60  # of a finding's text beside the sequence diagram
 POINTS = 250  # values drawn as points per box at most (a sample: the box summarises them all)
 _NA = "n/a"
+
+
+F = TypeVar("F", bound=Callable[..., Figure])
+
+
+def _plain(draw: F) -> F:
+    """Draw log strings as plain text: a `$` in an agent, run or message name must not start
+    matplotlib's mathtext (which fails on arbitrary input). Texts keep the setting they are
+    made with, so the figure draws plainly later too."""
+    @functools.wraps(draw)
+    def wrapper(*args: Any, **kw: Any) -> Figure:
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return draw(*args, **kw)
+    return cast(F, wrapper)
 
 
 def _blank(width: float, height: float) -> Figure:
@@ -45,6 +62,7 @@ def _labels(values: Any) -> list[str]:
     return [str(v) for v in values]
 
 
+@_plain
 def modes_by(findings: pd.DataFrame, by: str = "agent_kind", share: bool = False,
              title: str | None = None) -> Figure:
     """Findings per failure mode (rows) and value of `by` (columns: "agent", "agent_kind", "model",
@@ -78,6 +96,7 @@ def modes_by(findings: pd.DataFrame, by: str = "agent_kind", share: bool = False
     return fig
 
 
+@_plain
 def completion_over_time(enactments: pd.DataFrame, by: str = "policy", title: str | None = None) -> Figure:
     """Per value of `by`, the share of its enactments that are complete at each moment of the run
     (time since the run's first event; an enactment counts from its last event on). The line ends
@@ -125,6 +144,7 @@ def delivery_latency(events: pd.DataFrame) -> pd.DataFrame:
     return out.dropna(subset=["latency_s"]).reset_index(drop=True)
 
 
+@_plain
 def latency(decisions: pd.DataFrame, events: pd.DataFrame | None = None, by: str = "model",
             events_by: str = "run", title: str | None = None) -> Figure:
     """Latency distributions: LLM decision latency per value of `by` (left), and, with an events
@@ -178,6 +198,7 @@ def _boxes(ax: Any, df: pd.DataFrame, col: str, by: str, title: str, ylabel: str
     ax.grid(alpha=0.3, axis="y")
 
 
+@_plain
 def sequence(events: pd.DataFrame, findings: pd.DataFrame, title: str | None = None,
              max_rows: int = 60) -> Figure:
     """One enactment as a sequence diagram: a lifeline per role (its agents named under it), an

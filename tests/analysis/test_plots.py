@@ -71,3 +71,21 @@ def test_sequence_marks_every_finding(frames: Frames, tmp_path: Path) -> None:
     assert len(arrows) == int((events["kind"] != "receive").sum())
     assert label in fig.axes[0].get_title()
     _png(fig, tmp_path / "sequence.png")
+
+
+def test_log_strings_are_drawn_as_plain_text(tmp_path: Path) -> None:
+    """Names with `$` (mathtext markers) and markup from a hostile log draw as they are written."""
+    log = tmp_path / "hostile.jsonl"
+    log.write_text(
+        '{"kind": "send", "message": "rfq", "sender": "Buyer", "recipients": ["Seller"], '
+        '"bindings": {"orderID": "$x^{2}$", "item": "<b>"}, "agent": "$\\\\frac{a}{$", "run": "r$1", "ts": 1.0}\n'
+        '{"kind": "send", "message": "rfq", "sender": "Buyer", "recipients": ["Seller"], '
+        '"bindings": {"orderID": "$x^{2}$", "item": "<i>"}, "agent": "$\\\\frac{a}{$", "run": "r$1", "ts": 2.0}\n')
+    fr = load(REPO / "specs" / "purchase.bspl", log)
+    assert "DUP002" in set(fr.findings["code"].astype(str))
+    fig = plots.modes_by(fr.findings, "agent")
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["$\\frac{a}{$", "n/a"]
+    _png(fig, tmp_path / "modes.png")
+    events, findings = fr.enactment("orderID=$x^{2}$")
+    _png(plots.sequence(events, findings), tmp_path / "sequence.png")
+    _png(plots.completion_over_time(fr.enactments, by="run"), tmp_path / "completion.png")

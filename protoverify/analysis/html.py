@@ -23,6 +23,7 @@ from .taxonomy import MODE_OF, MODES
 
 if TYPE_CHECKING:
     from ..auditor.result import AuditResult
+    from .frames import Frames
 
 #: What the inputs table shows of a run (keys of its summary.json).
 RUN_FACTS = ("policy", "agents", "seed")
@@ -193,7 +194,7 @@ def _summary(results: Sequence[AuditResult], all_pages: list[Page], runs: dict[s
             f'<h3>Inputs{base}</h3>{inputs}</section>')
 
 
-def _taxonomy(all_pages: list[Page], names: Names) -> str:
+def _taxonomy(all_pages: list[Page], names: Names, frames: Frames | None) -> str:
     rows = []
     for m in MODES:
         fs = [f for p in all_pages for f in p.findings if mode_of(f.code) == m.id]
@@ -210,7 +211,34 @@ def _taxonomy(all_pages: list[Page], names: Names) -> str:
                     "where (links)"], rows, tid="taxonomy-table")
     return ('<section id="taxonomy"><h2>Failure modes</h2>'
             "<p class=\"note\">Each finding code belongs to one failure mode (docs/analysis.md); "
-            f"every mode is listed, also those with no finding.</p>{table}</section>")
+            f"every mode is listed, also those with no finding.</p>{table}{_breakdown(frames)}</section>")
+
+
+#: Columns of the findings frame the report breaks failure modes down by (when the logs say).
+BREAKDOWNS = (("policy", "policy"), ("agent_kind", "agent kind"), ("model", "model"))
+
+
+def _breakdown(frames: Frames | None) -> str:
+    """Failure modes by the exchange's policy, the kind of agent and the model, from the
+    analysis frames (columns only for values the logs name)."""
+    if frames is None or frames.findings.empty:
+        return ""
+    heads: list[str] = []
+    cols: list[list[int]] = []
+    for column, label in BREAKDOWNS:
+        table = frames.modes(by=column)
+        for value in table.columns:
+            if str(value) == "n/a" or int(table[value].sum()) == 0:
+                continue
+            heads.append(f'{_e(value)}<br><small class="where">{_e(label)}</small>')
+            cols.append([int(table.loc[m.id, value]) if m.id in table.index else 0 for m in MODES])
+    if not heads:
+        return ""
+    rows = [[_e(m.title), *(str(c[i]) for c in cols)] for i, m in enumerate(MODES)]
+    return ("<h3>By policy, agent kind and model</h3>"
+            '<p class="note">Findings per failure mode where the logs tell the policy (exchange runs), '
+            "the kind of agent (llm, scripted, adversarial) or the model.</p>"
+            + _table(["failure mode", *heads], rows, tid="breakdown-table"))
 
 
 def _enactment_table(all_pages: list[Page], names: Names) -> str:
@@ -237,7 +265,22 @@ def _figures(figs: Sequence[Figure]) -> str:
     return f'<section id="figures"><h2>Figures</h2>{body}</section>'
 
 
-def _page(p: Page, names: Names) -> str:
+def _facts(frames: Frames | None) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(file, run id, enactment) -> what the enactments frame adds: agents, policy, model, duration."""
+    if frames is None or frames.enactments.empty:
+        return {}
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in frames.enactments.to_dict("records"):
+        facts = {k: row[k] for k in ("agents", "policy", "model", "duration") if _present(row.get(k))}
+        out[(str(row["file"]), str(row["run_id"]), str(row["enactment"]))] = facts
+    return out
+
+
+def _present(v: Any) -> bool:
+    return v is not None and v == v and str(v) not in ("", "<NA>", "nan")  # v == v: not NaN
+
+
+def _page(p: Page, names: Names, extra: dict[str, Any] | None = None) -> str:
     lines = ""
     if p.first_line is not None:
         lines = f"lines {p.first_line}–{p.last_line}" if p.last_line not in (None, p.first_line) else \
@@ -246,6 +289,8 @@ def _page(p: Page, names: Names) -> str:
              ("input", _e(names(p.source)) + (f" ({lines})" if lines else "")), ("events", str(p.events))]
     if p.missing:
         facts.append(("unbound at the end", _e(", ".join(p.missing))))
+    for k, v in (extra or {}).items():
+        facts.append((k, _e(f"{v:.3f} s" if k == "duration" else v)))
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     rows = [[_e(names(f.source)) + (f":{f.line}" if f.line else ""), _sev(f.severity),
              f"<code>{_e(f.code)}</code>", _e(mode_of(f.code)), _e(f.message),
@@ -303,16 +348,33 @@ def render(results: AuditResult | Sequence[AuditResult], *, title: str = "protov
 
     rs: list[AuditResult] = [results] if isinstance(results, AuditResult) else list(results)
     all_pages = pages(rs)
+    frames = analysis_frames(rs)
+    extra = _facts(frames)
     figs = (figures(all_pages) if callable(figures) else figures) if figures is not None else default_figures(all_pages)
     names = Names([src for r in rs for src in r.sources])
-    overview = (_summary(rs, all_pages, runs or {}, names) + _taxonomy(all_pages, names) + _figures(figs)
+    overview = (_summary(rs, all_pages, runs or {}, names) + _taxonomy(all_pages, names, frames) + _figures(figs)
                 + _enactment_table(all_pages, names))
-    body = "\n".join(_page(p, names) for p in all_pages)
+    body = "\n".join(_page(p, names, extra.get((str(p.source), str(p.run), str(p.enactment))))
+                     for p in all_pages)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{_e(title)}</title><style>{CSS}</style></head>\n<body>"
             f"<header><h1>{_e(title)}</h1><p>{_e(subtitle)}</p></header>\n<main>"
             f'<div id="overview">{overview}</div>\n{body}\n</main></body></html>\n')
+
+
+def analysis_frames(results: Sequence[AuditResult]) -> Frames | None:
+    """The analysis frames of the audits (protoverify.analysis.frames), re-reading the logs
+    for agents, times and decisions; None when there is no finding and no enactment."""
+    from ..auditor.result import AuditResult
+    from .frames import from_result
+
+    total = AuditResult()
+    for r in results:
+        total.add(r)
+    if not total.findings and not total.statuses:
+        return None
+    return from_result(total)
 
 
 def _png(fig: Any) -> bytes:

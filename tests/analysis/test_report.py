@@ -55,7 +55,7 @@ class Page(HTMLParser):
 
 ALLOWED = {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p", "main", "div",
            "section", "table", "thead", "tbody", "tr", "th", "td", "a", "span", "code", "small", "b", "figure",
-           "img", "figcaption", "dl", "dt", "dd"}
+           "img", "figcaption", "dl", "dt", "dd", "br"}
 
 
 def assert_self_contained(text: str) -> Page:

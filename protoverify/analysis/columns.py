@@ -30,8 +30,9 @@ _RUN: tuple[Column, ...] = (
 _META: tuple[Column, ...] = (
     ("policy", "category", "the exchange's policy level (low < medium < high) from summary.json; NA "
      "outside exchange runs"),
-    ("model", "string", "the LLM model: of the agent's decision records, else summary.json's "
-     "`model`, else the log's only model; NA for agents with no decisions"),
+    ("model", "string", "the LLM model of the row's agents (from their decision records; several "
+     "comma-separated); for a row without agents, summary.json's `model`, else the log's only model; "
+     "NA for agents that made no LLM decisions"),
 )
 
 FINDINGS: tuple[Column, ...] = (
@@ -112,6 +113,8 @@ EVENTS: tuple[Column, ...] = (
     ("recipients", "string", "the receiving roles, comma-separated"),
     ("agent", "string", "the agent that sent (send, reject, drop) or received (receive)"),
     ("enactment", "string", "the enactment it belongs to (NA when it matches none the audit reported)"),
+    ("id", "string", "the message id (a receive names its send's id; NA when the log has none)"),
+    _META[0],
 )
 
 #: frame name -> its columns

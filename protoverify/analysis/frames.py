@@ -21,10 +21,10 @@ import pandas as pd
 
 from ..api import Delivery, LogFormat, SpecSource, audit
 from ..auditor.result import AuditInputError, AuditResult
-from ..bspl import FlatProtocol, Specification
+from ..bspl import FlatProtocol, Specification, flatten
 from ..bspl import load as load_spec
 from ..findings import Finding
-from ..traces import FormatError, detect_format, read
+from ..traces import FormatError, Schema, detect_format, read
 from ..traces.event import Event
 from .columns import CATEGORIES, FRAMES, ORDERED, Column
 from .taxonomy import MODE_OF
@@ -111,25 +111,30 @@ def load(spec: SpecSource | Sequence[SpecSource], *paths: str | os.PathLike[str]
         result.by_enactment = per
     elif logs:
         result = audit(specs, [lg.path for lg in logs], **kw)
-    frames = _frames(_finding_rows(result.findings), _status_rows(result), logs)
+    frames = _frames(_finding_rows(result.findings), _status_rows(result), logs, schema=_schema(specs))
     frames.result = result
     frames.skipped = skipped
     return frames
 
 
-def from_result(result: AuditResult, labels: Labels | None = None, read_logs: bool = True) -> Frames:
+def from_result(result: AuditResult, labels: Labels | None = None, read_logs: bool = True,
+                spec: SpecSource | Sequence[SpecSource] | None = None) -> Frames:
     """The frames of an audit made elsewhere (audit with `record_enactments=True` to have every
     enactment, not only those with findings). The logs it names are read again for times, agents
-    and decisions when `read_logs` and they exist."""
+    and decisions when `read_logs` and they exist; `spec` gives the recipients of logs that do
+    not name them (Ahoy, adapter captures)."""
     logs = _logs_of(result.sources, labels) if read_logs else []
-    frames = _frames(_finding_rows(result.findings), _status_rows(result), logs)
+    schema = _schema(_loaded(spec)) if spec is not None else None
+    frames = _frames(_finding_rows(result.findings), _status_rows(result), logs, schema=schema)
     frames.result = result
     return frames
 
 
-def from_json(*paths: str | os.PathLike[str], labels: Labels | None = None, read_logs: bool = True) -> Frames:
+def from_json(*paths: str | os.PathLike[str], labels: Labels | None = None, read_logs: bool = True,
+              spec: SpecSource | Sequence[SpecSource] | None = None) -> Frames:
     """The frames of `protoverify audit --format json` files. The logs they name (relative to the
-    working directory, else to the JSON file) are read again when `read_logs` and they exist."""
+    working directory, else to the JSON file) are read again when `read_logs` and they exist
+    (`spec`: as in `from_result`)."""
     findings: list[dict[str, Any]] = []
     statuses: list[dict[str, Any]] = []
     sources: list[str] = []
@@ -155,7 +160,8 @@ def from_json(*paths: str | os.PathLike[str], labels: Labels | None = None, read
         for s in doc.get("enactments") or []:
             statuses.append({**s, "source": rename.get(s.get("source"), s.get("source"))})
     logs = _logs_of(sources, labels) if read_logs else []
-    return _frames(findings, statuses, logs, names=sources)
+    schema = _schema(_loaded(spec)) if spec is not None else None
+    return _frames(findings, statuses, logs, names=sources, schema=schema)
 
 
 def find_logs(paths: Iterable[str | os.PathLike[str]], labels: Labels | None = None) -> tuple[list[Log], list[str]]:
@@ -274,11 +280,30 @@ class _Scan:
     read: bool = False  # the log was read (it exists and is a log)
 
 
-def _scan(log: Log) -> _Scan:
+def _schema(specs: Any) -> Schema:
+    """Sender and recipients by message name (`Protocol/message`, else the bare name), for the
+    readers of logs that do not name recipients, as the audit's own look-up does."""
+    table: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for spec in specs if isinstance(specs, list) else [specs]:
+        flats = [spec] if isinstance(spec, FlatProtocol) else []
+        if isinstance(spec, Specification):
+            for name in spec.names:
+                try:
+                    flats.append(flatten(spec, name))
+                except Exception:  # noqa: BLE001 - a protocol that cannot be flattened names no messages here
+                    continue
+        for fp in flats:
+            for m in fp.messages:
+                table.setdefault(f"{fp.name}/{m.name}", (m.sender, m.recipients))
+                table.setdefault(m.name, (m.sender, m.recipients))
+    return table.get
+
+
+def _scan(log: Log, schema: Schema | None = None) -> _Scan:
     sc = _Scan(log)
     models: dict[str, set[str]] = defaultdict(set)
     try:
-        for ev in read(log.path):
+        for ev in read(log.path, schema=schema):
             if not isinstance(ev, Event):
                 continue
             if ev.kind == "decision":
@@ -364,8 +389,8 @@ def _attribute(sc: _Scan, statuses: list[dict[str, Any]]) -> dict[int, str]:
 
 
 def _frames(findings: list[dict[str, Any]], statuses: list[dict[str, Any]], logs: list[Log],
-            names: Sequence[str] = ()) -> Frames:
-    scans: dict[Any, _Scan] = {lg.path: _scan(lg) for lg in logs}
+            names: Sequence[str] = (), schema: Schema | None = None) -> Frames:
+    scans: dict[Any, _Scan] = {lg.path: _scan(lg, schema) for lg in logs}
     for name in names:
         scans.setdefault(name, _Scan(Log(name)))
 
@@ -377,8 +402,9 @@ def _frames(findings: list[dict[str, Any]], statuses: list[dict[str, Any]], logs
         sc = scans.get(file)
         if sc is None:
             return {"policy": None, "model": None}
-        ms = {sc.models[a] for a in agents if a in sc.models}
-        model = next(iter(ms)) if len(ms) == 1 else sc.run_model
+        known = [a for a in agents if isinstance(a, str)]
+        ms = sorted({sc.models[a] for a in known if a in sc.models})
+        model = ",".join(ms) if ms else None if known else sc.run_model
         return {"policy": sc.log.summary.get("policy"), "model": model, **sc.log.labels}
 
     # events, with their enactments
@@ -395,8 +421,8 @@ def _frames(findings: list[dict[str, Any]], statuses: list[dict[str, Any]], logs
                 enact_events[(path, ev.run, label)].append(ev)
             ev_rows.append({"file": path, "line": ev.line, "run": run_of(path, ev.run), "run_id": ev.run,
                             "kind": ev.kind, "ts": ev.ts, "message": _qualified(ev), "sender": ev.sender,
-                            "recipients": ",".join(ev.recipients), "agent": ev.agent, "enactment": label,
-                            **(sc.log.labels)})
+                            "recipients": ",".join(ev.recipients), "agent": ev.agent, "enactment": label, "id": ev.id,
+                            "policy": sc.log.summary.get("policy"), **(sc.log.labels)})
 
     # findings
     at_line: dict[tuple[Any, Any], list[str]] = defaultdict(list)

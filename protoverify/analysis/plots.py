@@ -1,0 +1,247 @@
+"""Figures of the analysis frames (matplotlib, Agg backend): each function returns a Figure
+and draws nothing on screen; save it with `fig.savefig(path)`.
+
+* `modes_by` — failure modes by agent, agent kind, model or policy (a table of counts as a heat map);
+* `completion_over_time` — the share of enactments complete as a run goes on, per group;
+* `latency` — distributions of LLM decision latency and of message delivery latency;
+* `sequence` — one enactment as a sequence diagram, its findings marked.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from ..findings import CODES  # noqa: E402
+from .frames import mode_counts  # noqa: E402
+from .taxonomy import MODE_BY_ID  # noqa: E402
+
+SEVERITY_COLOURS = {"error": "#c0392b", "warning": "#e67e22", "info": "#2980b9"}
+_NA = "n/a"
+
+
+def _labels(values: Any) -> list[str]:
+    return [str(v) for v in values]
+
+
+def modes_by(findings: pd.DataFrame, by: str = "agent_kind", share: bool = False,
+             title: str | None = None) -> Figure:
+    """Findings per failure mode (rows) and value of `by` (columns: "agent", "agent_kind", "model",
+    "policy", "run", or any column), as a heat map with the counts written in. `share`: each column
+    as percentages of its findings (to compare groups of different sizes)."""
+    table = mode_counts(findings, by).astype(float)
+    if share:
+        totals = table.sum(axis=0).replace(0, np.nan)
+        table = table.div(totals, axis=1) * 100
+    nrows, ncols = table.shape
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * ncols + 4.2), 0.42 * nrows + 1.6))
+    data = table.to_numpy()
+    shown = np.nan_to_num(data)
+    im = ax.imshow(shown, aspect="auto", cmap="Reds", vmin=0, vmax=max(1.0, float(shown.max())))
+    ax.set_yticks(range(nrows), [MODE_BY_ID[m].title for m in table.index])
+    cols = _labels(table.columns)
+    ax.set_xticks(range(ncols), cols, rotation=30 if max((len(c) for c in cols), default=0) > 8 else 0,
+                  ha="right" if max((len(c) for c in cols), default=0) > 8 else "center")
+    ax.set_xlabel(by)
+    top = float(shown.max()) if shown.size else 0.0
+    for i in range(nrows):
+        for j in range(ncols):
+            v = data[i, j]
+            text = "" if np.isnan(v) else (f"{v:.0f}%" if share else f"{v:.0f}")
+            ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                    color="white" if top and v > 0.6 * top else "black")
+    ax.set_title(title or f"Failure modes by {by}" + (" (share of each column's findings)" if share else ""),
+                 fontsize=11)
+    fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02, label="% of findings" if share else "findings")
+    fig.tight_layout()
+    return fig
+
+
+def completion_over_time(enactments: pd.DataFrame, by: str = "policy", title: str | None = None) -> Figure:
+    """Per value of `by`, the share of its enactments that are complete at each moment of the run
+    (time since the run's first event; an enactment counts from its last event on). The line ends
+    at the group's completion rate."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    df = enactments.dropna(subset=["start", "end"]).copy()
+    if df.empty:
+        ax.text(0.5, 0.5, "no enactments with times", ha="center", va="center", transform=ax.transAxes)
+        return fig
+    origin = df.groupby(["file", "run_id"], dropna=False)["start"].transform("min")
+    df["t"] = df["end"] - origin
+    groups = df[by].astype(object).where(df[by].notna(), _NA) if by in df else pd.Series(_NA, index=df.index)
+    order = list(df[by].cat.categories) + [_NA] if by in df and isinstance(df[by].dtype, pd.CategoricalDtype) \
+        else sorted(set(groups))
+    for g in order:
+        sel = df[groups == g]
+        if sel.empty:
+            continue
+        done = np.sort(sel.loc[sel["complete"].fillna(False).astype(bool), "t"].to_numpy())
+        n = len(sel)
+        xs = np.concatenate([[0.0], done, [float(sel["t"].max())]])
+        ys = np.concatenate([[0.0], np.arange(1, len(done) + 1) / n, [len(done) / n]]) * 100
+        ax.step(xs, ys, where="post", label=f"{g} ({len(done)}/{n} complete)")
+    ax.set_xlabel("time since the run's first event (s)")
+    ax.set_ylabel("enactments complete (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    ax.legend(title=by, fontsize=8, loc="lower right")
+    ax.set_title(title or f"Completion over time by {by}", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def delivery_latency(events: pd.DataFrame) -> pd.DataFrame:
+    """Each receipt with its send: (file, run, id, message, latency_s) from the events frame
+    (receive ts - send ts of the same message id in the same log)."""
+    ev = events.dropna(subset=["id", "ts"])
+    sends = ev[ev["kind"] == "send"].drop_duplicates(["file", "id"]).set_index(["file", "id"])["ts"]
+    recv = ev[ev["kind"] == "receive"]
+    keys = pd.MultiIndex.from_frame(recv[["file", "id"]])
+    sent = sends.reindex(keys).to_numpy()
+    out = recv[["file", "run", "id", "message"]].reset_index(drop=True)
+    out["latency_s"] = recv["ts"].to_numpy(dtype=float) - sent.astype(float)
+    out["policy"] = recv["policy"].reset_index(drop=True)
+    return out.dropna(subset=["latency_s"]).reset_index(drop=True)
+
+
+def latency(decisions: pd.DataFrame, events: pd.DataFrame | None = None, by: str = "model",
+            events_by: str = "run", title: str | None = None) -> Figure:
+    """Latency distributions: LLM decision latency per value of `by` (left), and, with an events
+    frame, message delivery latency (send to receipt) per value of `events_by` (right). Box plots
+    with every value drawn as a point."""
+    panels = 2 if events is not None else 1
+    fig, axes = plt.subplots(1, panels, figsize=(6.2 * panels, 4.3), squeeze=False)
+    _boxes(axes[0][0], decisions.dropna(subset=["latency_s"]), "latency_s", by,
+           "LLM decision latency", "seconds per call")
+    if events is not None:
+        d = delivery_latency(events)
+        d["latency_ms"] = d["latency_s"] * 1000
+        if events_by not in d and events_by in events:
+            first = events.drop_duplicates(["file"]).set_index("file")[events_by]
+            d[events_by] = d["file"].map(first).astype(events[events_by].dtype)
+        _boxes(axes[0][1], d, "latency_ms", events_by, "Message delivery latency (send to receipt)",
+               "milliseconds (log scale)", log=True)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def _boxes(ax: Any, df: pd.DataFrame, col: str, by: str, title: str, ylabel: str, log: bool = False) -> None:
+    if df.empty or by not in df:
+        ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+        ax.set_title(title, fontsize=10)
+        return
+    groups = df[by].astype(object).where(df[by].notna(), _NA)
+    names = [g for g in (list(df[by].cat.categories) + [_NA] if isinstance(df[by].dtype, pd.CategoricalDtype)
+                         else sorted(set(groups), key=str)) if (groups == g).any()]
+    values = [df.loc[groups == g, col].to_numpy(dtype=float) for g in names]
+    if log:
+        values = [np.clip(v, 1e-6, None) for v in values]
+    ax.boxplot(values, showfliers=False)
+    ax.set_xticks(range(1, len(names) + 1), [f"{g}\n(n={len(v)})" for g, v in zip(names, values, strict=True)])
+    rng = np.random.default_rng(0)
+    for i, v in enumerate(values, 1):
+        ax.plot(i + rng.uniform(-0.18, 0.18, len(v)), v, ".", alpha=0.35, color="tab:blue", markersize=4)
+    if log:
+        ax.set_yscale("log")
+        plain = FuncFormatter(lambda v, _: f"{v:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
+        ax.tick_params(axis="y", which="minor", labelsize=7)
+    ax.set_xlabel(by)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, axis="y")
+
+
+def sequence(events: pd.DataFrame, findings: pd.DataFrame, title: str | None = None,
+             max_rows: int = 60) -> Figure:
+    """One enactment as a sequence diagram: a lifeline per role (its agents named under it), an
+    arrow per message sent (dashed and crossed when rejected or dropped), in log order; each
+    finding marked at its line with its code (colour: severity). Takes the two frames
+    `Frames.enactment(...)` returns. A receipt is drawn only when its send is not in the log (a log
+    of one agent's view: the receipt stands for the other role's send). Times are seconds since
+    the first event drawn."""
+    sends = events[events["kind"] == "send"]
+    sent_ids = set(sends["id"].dropna())
+    sent_msgs = set(sends["message"].dropna())
+    unseen = (events["kind"] == "receive") & ~(events["id"].isin(sent_ids) if events["id"].notna().any()
+                                                else events["message"].isin(sent_msgs))
+    shown = events[(events["kind"] != "receive") | unseen].sort_values("line").head(max_rows)
+    t0 = shown["ts"].min() if shown["ts"].notna().any() else None
+    roles: list[str] = []
+    for _, e in shown.iterrows():
+        for r in [e["sender"], *(str(e["recipients"]).split(",") if pd.notna(e["recipients"]) else [])]:
+            if isinstance(r, str) and r and r not in roles:
+                roles.append(r)
+    for r in findings["role"].dropna():
+        if r not in roles:
+            roles.append(r)
+    x = {r: i for i, r in enumerate(roles)}
+    lines = list(shown["line"])
+    late = findings[~findings["line"].isin(lines)]
+    nrows = len(lines) + (1 if len(late) else 0)
+    most = max(Counter(findings["line"].fillna(-1)).values(), default=1)
+    width = max(6.0, 2.0 * max(len(roles), 2) + 2.6 + 1.6 * most)
+    fig, ax = plt.subplots(figsize=(width, 0.55 * nrows + 1.9))
+    agents: dict[str, set[str]] = {r: set() for r in roles}
+    for _, e in events.iterrows():
+        role = e["sender"] if e["kind"] != "receive" else (str(e["recipients"]).split(",")[0]
+                                                           if pd.notna(e["recipients"]) else None)
+        if isinstance(role, str) and role in agents and pd.notna(e["agent"]):
+            agents[role].add(str(e["agent"]))
+    for r, i in x.items():
+        ax.plot([i, i], [-0.6, nrows - 0.4], color="0.7", lw=1, zorder=0)
+        names = sorted(agents[r] - {r})
+        who = ", ".join(names[:3]) + ("…" if len(names) > 3 else "")
+        ax.text(i, -0.8, r + (f"\n({who})" if who else ""), ha="center", va="bottom", fontsize=9, fontweight="bold",
+                bbox={"boxstyle": "round", "fc": "#eef2f7", "ec": "0.6"})
+    for row, (_, e) in enumerate(shown.iterrows()):
+        src = x.get(e["sender"])
+        targets = [x[t] for t in (str(e["recipients"]).split(",") if pd.notna(e["recipients"]) else []) if t in x]
+        name = str(e["message"]).rsplit("/", 1)[-1]
+        failed = e["kind"] in ("reject", "drop")
+        for t in targets or ([src] if src is not None else []):
+            if src is None:
+                continue
+            ax.annotate("", xy=(t, row), xytext=(src, row),
+                        arrowprops={"arrowstyle": "-|>", "lw": 1.3, "ls": "--" if failed else "-",
+                                    "color": "0.55" if failed else "black"})
+            if failed:
+                ax.plot([(src + t) / 2], [row], marker="x", color="#c0392b", markersize=9, mew=2)
+        mid = (src + (targets[0] if targets else src)) / 2 if src is not None else 0
+        label = name + (f"  [{e['kind']}]" if failed else "")
+        ax.text(mid, row - 0.12, label, ha="center", va="bottom", fontsize=8)
+        ts = f"  t+{e['ts'] - t0:.1f}s" if pd.notna(e["ts"]) and t0 is not None else ""
+        ax.text(-0.55, row, f"line {e['line']}{ts}", ha="right", va="center", fontsize=7, color="0.4")
+    row_of = {ln: i for i, ln in enumerate(lines)}
+    right = len(roles) - 1 + 0.35
+    marks: dict[int, int] = {}
+    for _, f in findings.sort_values("line").iterrows():
+        row = row_of.get(f["line"], nrows - 1) if pd.notna(f["line"]) else nrows - 1
+        k = marks.get(row, 0)
+        marks[row] = k + 1
+        colour = SEVERITY_COLOURS.get(str(f["severity"]), "black")
+        at = x.get(f["role"], x.get(shown.iloc[row]["sender"], 0) if row < len(lines) else 0)
+        ax.plot([at], [row], "o", ms=11, mfc="none", mec=colour, mew=2)
+        ax.text(right + 0.05 + 2.0 * k, row, f"{f['code']} {CODES[str(f['code'])].title}", color=colour,
+                fontsize=8, va="center")
+    if len(late):
+        ax.text(-0.55, nrows - 1, "end of log", ha="right", va="center", fontsize=7, color="0.4")
+    ax.set_xlim(-1.5, right + 0.3 + 2.0 * max(marks.values(), default=1))
+    ax.set_ylim(nrows - 0.4, -1.6)
+    ax.axis("off")
+    enact = events["enactment"].dropna().iloc[0] if events["enactment"].notna().any() else ""
+    ax.set_title(title or f"Enactment {enact}", fontsize=11)
+    fig.tight_layout()
+    return fig

@@ -287,6 +287,13 @@ def _present(v: Any) -> bool:
     return v is not None and v == v and str(v) not in ("", "<NA>", "nan")  # v == v: not NaN
 
 
+def _where(f: Finding, p: Page, names: Names) -> str:
+    """A finding's place: its line when it is in the page's input, else file:line."""
+    if f.source == p.source:
+        return f"line {f.line}" if f.line else "end of log"
+    return _e(names(f.source)) + (f":{f.line}" if f.line else "")
+
+
 def _page(p: Page, names: Names, extra: dict[str, Any] | None = None, diagram: Figure | None = None) -> str:
     lines = ""
     if p.first_line is not None:
@@ -294,12 +301,14 @@ def _page(p: Page, names: Names, extra: dict[str, Any] | None = None, diagram: F
             f"line {p.first_line}"
     facts = [("status", f'<span class="st {_e(p.status)}">{_e(p.status)}</span>'), ("run", _e(p.run)),
              ("input", _e(names(p.source)) + (f" ({lines})" if lines else "")), ("events", str(p.events))]
+    if p.enactment is None:  # no enactment: no status, no events of its own
+        facts = facts[1:3]
     if p.missing:
         facts.append(("unbound at the end", _e(", ".join(p.missing))))
     for k, v in (extra or {}).items():
         facts.append((k, _e(f"{v:.3f} s" if k == "duration" else str(v).replace(",", ", "))))
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
-    rows = [[_e(names(f.source)) + (f":{f.line}" if f.line else ""), _sev(f.severity),
+    rows = [[_where(f, p, names), _sev(f.severity),
              f"<code>{_e(f.code)}</code>", _e(mode_of(f.code)), _e(f.message),
              _e(" / ".join(x for x in (f.role, f.agent) if x)), _e(f.text), _e(f.expected)]
             for f in p.findings]

@@ -8,8 +8,8 @@ audit made elsewhere. pandas is imported here (and matplotlib in `.plots`), neve
 from __future__ import annotations
 
 from .columns import FRAMES
-from .frames import Frames, find_logs, from_json, from_result, load, mode_counts, taxonomy_frame
+from .frames import Frames, concat, find_logs, from_json, from_result, load, mode_counts, taxonomy_frame
 from .taxonomy import MODE_BY_ID, MODE_IDS, MODE_OF, MODES, Mode, codes_of, mode_of
 
-__all__ = ["FRAMES", "Frames", "MODES", "MODE_BY_ID", "MODE_IDS", "MODE_OF", "Mode", "codes_of", "find_logs",
+__all__ = ["FRAMES", "Frames", "MODES", "MODE_BY_ID", "MODE_IDS", "MODE_OF", "Mode", "codes_of", "concat", "find_logs",
            "from_json", "from_result", "load", "mode_counts", "mode_of", "taxonomy_frame"]

@@ -192,6 +192,31 @@ def find_logs(paths: Iterable[str | os.PathLike[str]], labels: Labels | None = N
     return logs, skipped
 
 
+def concat(parts: Sequence[Frames]) -> Frames:
+    """One Frames of several (e.g. loads of logs that need different specs): rows in order,
+    column dtypes as in each part (categories merged); the audits added up."""
+    frames: dict[str, pd.DataFrame] = {}
+    for name in FRAMES:
+        dfs = [getattr(p, name) for p in parts]
+        df = pd.concat(dfs, ignore_index=True) if dfs else typed([], name)
+        names = [c[0] for c in FRAMES[name]]
+        for col, dtype, _ in FRAMES[name]:
+            df[col] = _as(df[col], col, dtype)
+        for col in df.columns:
+            if col not in names:
+                df[col] = df[col].astype(object).where(df[col].notna(), None).astype("category")
+        frames[name] = df
+    result = None
+    if parts and all(p.result is not None for p in parts):
+        result = AuditResult()
+        for p in parts:
+            assert p.result is not None
+            result.add(p.result)
+            result.by_enactment.update(p.result.by_enactment)
+    return Frames(frames["findings"], frames["enactments"], frames["decisions"], frames["events"], result,
+                  [s for p in parts for s in p.skipped])
+
+
 # ------------------------------------------------------------------ logs and their runs
 def _is_log(path: str) -> bool:
     try:

@@ -1,5 +1,6 @@
-"""Figures of the analysis frames (matplotlib, Agg backend): each function returns a Figure
-and draws nothing on screen; save it with `fig.savefig(path)`.
+"""Figures of the analysis frames: each function returns a matplotlib Figure drawn on the Agg
+canvas (made without pyplot: no window, no global list of open figures to close); save it
+with `fig.savefig(path)`, or show it in a notebook.
 
 * `modes_by` — failure modes by agent, agent kind, model or policy (a table of counts as a heat map);
 * `completion_over_time` — the share of enactments complete as a run goes on, per group;
@@ -11,22 +12,33 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from ..findings import CODES  # noqa: E402
-from .frames import mode_counts  # noqa: E402
-from .taxonomy import MODE_BY_ID  # noqa: E402
+from ..findings import CODES
+from .frames import mode_counts
+from .taxonomy import MODE_BY_ID
 
 SEVERITY_COLOURS = {"error": "#c0392b", "warning": "#e67e22", "info": "#2980b9"}
+TEXT_CHARS = 60  # of a finding's text beside the sequence diagram
+POINTS = 250  # values drawn as points per box at most (a sample: the box summarises them all)
 _NA = "n/a"
+
+
+def _blank(width: float, height: float) -> Figure:
+    """A Figure on an Agg canvas, outside pyplot."""
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _figure(width: float, height: float) -> tuple[Figure, Any]:
+    """A Figure on an Agg canvas and its one Axes."""
+    fig = _blank(width, height)
+    return fig, fig.subplots()
 
 
 def _labels(values: Any) -> list[str]:
@@ -43,7 +55,7 @@ def modes_by(findings: pd.DataFrame, by: str = "agent_kind", share: bool = False
         totals = table.sum(axis=0).replace(0, np.nan)
         table = table.div(totals, axis=1) * 100
     nrows, ncols = table.shape
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * ncols + 4.2), 0.42 * nrows + 1.6))
+    fig, ax = _figure(max(5.0, 1.1 * ncols + 4.2), 0.42 * nrows + 1.6)
     data = table.to_numpy()
     shown = np.nan_to_num(data)
     im = ax.imshow(shown, aspect="auto", cmap="Reds", vmin=0, vmax=max(1.0, float(shown.max())))
@@ -70,7 +82,7 @@ def completion_over_time(enactments: pd.DataFrame, by: str = "policy", title: st
     """Per value of `by`, the share of its enactments that are complete at each moment of the run
     (time since the run's first event; an enactment counts from its last event on). The line ends
     at the group's completion rate."""
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = _figure(8, 4.5)
     df = enactments.dropna(subset=["start", "end"]).copy()
     if df.empty:
         ax.text(0.5, 0.5, "no enactments with times", ha="center", va="center", transform=ax.transAxes)
@@ -117,9 +129,10 @@ def latency(decisions: pd.DataFrame, events: pd.DataFrame | None = None, by: str
             events_by: str = "run", title: str | None = None) -> Figure:
     """Latency distributions: LLM decision latency per value of `by` (left), and, with an events
     frame, message delivery latency (send to receipt) per value of `events_by` (right). Box plots
-    with every value drawn as a point."""
+    with the values drawn as points (a sample of `POINTS` per box when there are more)."""
     panels = 2 if events is not None else 1
-    fig, axes = plt.subplots(1, panels, figsize=(6.2 * panels, 4.3), squeeze=False)
+    fig = _blank(6.2 * panels, 4.3)
+    axes = fig.subplots(1, panels, squeeze=False)
     _boxes(axes[0][0], decisions.dropna(subset=["latency_s"]), "latency_s", by,
            "LLM decision latency", "seconds per call")
     if events is not None:
@@ -151,7 +164,8 @@ def _boxes(ax: Any, df: pd.DataFrame, col: str, by: str, title: str, ylabel: str
     ax.set_xticks(range(1, len(names) + 1), [f"{g}\n(n={len(v)})" for g, v in zip(names, values, strict=True)])
     rng = np.random.default_rng(0)
     for i, v in enumerate(values, 1):
-        ax.plot(i + rng.uniform(-0.18, 0.18, len(v)), v, ".", alpha=0.35, color="tab:blue", markersize=4)
+        pts = v if len(v) <= POINTS else rng.choice(v, POINTS, replace=False)
+        ax.plot(i + rng.uniform(-0.18, 0.18, len(pts)), pts, ".", alpha=0.35, color="tab:blue", markersize=4)
     if log:
         ax.set_yscale("log")
         plain = FuncFormatter(lambda v, _: f"{v:g}")
@@ -168,7 +182,7 @@ def sequence(events: pd.DataFrame, findings: pd.DataFrame, title: str | None = N
              max_rows: int = 60) -> Figure:
     """One enactment as a sequence diagram: a lifeline per role (its agents named under it), an
     arrow per message sent (dashed and crossed when rejected or dropped), in log order; each
-    finding marked at its line with its code (colour: severity). Takes the two frames
+    finding marked at its line with its code and text (colour: severity). Takes the two frames
     `Frames.enactment(...)` returns. A receipt is drawn only when its send is not in the log (a log
     of one agent's view: the receipt stands for the other role's send). Times are seconds since
     the first event drawn."""
@@ -192,8 +206,8 @@ def sequence(events: pd.DataFrame, findings: pd.DataFrame, title: str | None = N
     late = findings[~findings["line"].isin(lines)]
     nrows = len(lines) + (1 if len(late) else 0)
     most = max(Counter(findings["line"].fillna(-1)).values(), default=1)
-    width = max(6.0, 2.0 * max(len(roles), 2) + 2.6 + 1.6 * most)
-    fig, ax = plt.subplots(figsize=(width, 0.55 * nrows + 1.9))
+    width = max(6.0, 2.4 * max(len(roles), 2) + 2.6 + 3.0 * most)
+    fig, ax = _figure(width, 0.55 * nrows + 1.9)
     agents: dict[str, set[str]] = {r: set() for r in roles}
     for _, e in events.iterrows():
         role = e["sender"] if e["kind"] != "receive" else (str(e["recipients"]).split(",")[0]
@@ -203,9 +217,12 @@ def sequence(events: pd.DataFrame, findings: pd.DataFrame, title: str | None = N
     for r, i in x.items():
         ax.plot([i, i], [-0.6, nrows - 0.4], color="0.7", lw=1, zorder=0)
         names = sorted(agents[r] - {r})
-        who = ", ".join(names[:3]) + ("…" if len(names) > 3 else "")
-        ax.text(i, -0.8, r + (f"\n({who})" if who else ""), ha="center", va="bottom", fontsize=9, fontweight="bold",
+        who = "\n".join(names[:3] + ([f"+{len(names) - 3} more"] if len(names) > 3 else []))
+        ax.text(i, -0.8, r, ha="center", va="bottom", fontsize=9, fontweight="bold",
                 bbox={"boxstyle": "round", "fc": "#eef2f7", "ec": "0.6"})
+        if who:
+            ax.text(i, -0.75, who, ha="center", va="top", fontsize=7, color="0.3",
+                    bbox={"boxstyle": "round", "fc": "white", "ec": "none", "alpha": 0.9})
     for row, (_, e) in enumerate(shown.iterrows()):
         src = x.get(e["sender"])
         targets = [x[t] for t in (str(e["recipients"]).split(",") if pd.notna(e["recipients"]) else []) if t in x]
@@ -234,11 +251,12 @@ def sequence(events: pd.DataFrame, findings: pd.DataFrame, title: str | None = N
         colour = SEVERITY_COLOURS.get(str(f["severity"]), "black")
         at = x.get(f["role"], x.get(shown.iloc[row]["sender"], 0) if row < len(lines) else 0)
         ax.plot([at], [row], "o", ms=11, mfc="none", mec=colour, mew=2)
-        ax.text(right + 0.05 + 2.0 * k, row, f"{f['code']} {CODES[str(f['code'])].title}", color=colour,
-                fontsize=8, va="center")
+        text = str(f["text"]) if pd.notna(f["text"]) else CODES[str(f["code"])].title
+        text = text if len(text) <= TEXT_CHARS else text[: TEXT_CHARS - 1] + "…"
+        ax.text(right + 0.05 + 3.2 * k, row, f"{f['code']} {text}", color=colour, fontsize=8, va="center")
     if len(late):
         ax.text(-0.55, nrows - 1, "end of log", ha="right", va="center", fontsize=7, color="0.4")
-    ax.set_xlim(-1.5, right + 0.3 + 2.0 * max(marks.values(), default=1))
+    ax.set_xlim(-1.5, right + 0.3 + 3.2 * max(marks.values(), default=1))
     ax.set_ylim(nrows - 0.4, -1.6)
     ax.axis("off")
     enact = events["enactment"].dropna().iloc[0] if events["enactment"].notna().any() else ""

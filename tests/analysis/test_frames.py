@@ -12,12 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from protoverify import AuditResult, Finding, audit
-from protoverify.analysis import FRAMES, from_json, from_result, load, mode_counts
+from protoverify.analysis import FRAMES, concat, from_json, from_result, load, mode_counts
 from protoverify.analysis.columns import CODE_VALUES
 from protoverify.analysis.taxonomy import MODE_IDS, MODE_OF
 from protoverify.auditor.result import AuditInputError
 from protoverify.cli import main as cli_main
 from protoverify.findings import CODES
+from tests.helpers.corpus import Row, log_rows, sort_key
 from tests.helpers.paths import REPO, TRACES, corpus_path
 
 AHOY_SPEC = REPO / "tests" / "fixtures" / "ahoy" / "purchase-logistics.bspl"
@@ -38,23 +39,34 @@ def _check_columns(frames: object) -> None:
                 assert str(got) == dtype, (name, col, got)
 
 
-def test_traces_frames_match_the_audit() -> None:
-    # the reader fixtures at the top of traces/ (its folders hold the curated corpus, other specs)
-    logs = sorted(str(p) for p in TRACES.iterdir() if p.suffix in (".jsonl", ".log"))
-    fr = load(AHOY_SPEC, *logs)
-    direct = AuditResult()
-    for log in logs:
-        direct.add(audit(AHOY_SPEC, [log], record_enactments=True))
-    assert len(fr.findings) == len(direct.findings)
-    assert sorted(zip(fr.findings["code"].astype(str), fr.findings["line"].fillna(0), strict=True)) == \
-        sorted((f.code, f.line or 0) for f in direct.findings)
+@pytest.mark.parametrize("row", log_rows(), ids=lambda r: r.name)
+def test_corpus_frames_hold_the_expected_findings(row: Row) -> None:
+    """Every log of traces/: the findings frame holds exactly the findings its README line
+    expects, the enactments frame every enactment of the audit."""
+    fr = load([REPO / s for s in row.specs], row.log)
+    got = sorted(((str(c), None if pd.isna(n) else int(n)) for c, n in zip(fr.findings["code"], fr.findings["line"],
+                                                                              strict=True)), key=sort_key)
+    assert tuple(got) == row.expected
+    direct = audit([str(REPO / s) for s in row.specs], [str(row.log)], record_enactments=True)
     assert len(fr.enactments) == len(direct.statuses)
     assert list(fr.findings["code"].cat.categories) == list(CODES)
     _check_columns(fr)
-    # the decisions of the Ahoy fixture: outcomes from the records, codes from the audit
-    ahoy = fr.decisions[fr.decisions["file"].str.endswith("ahoy_small.log")]
-    assert list(ahoy["outcome"].astype(str)) == ["chosen", "invalid", "invalid", "declined"]
-    assert "DEC005" in ahoy["codes"].iloc[-1]
+
+
+def test_ahoy_fixture_decisions() -> None:
+    fr = load(TRACES / "specs" / "ahoy-purchase.bspl", TRACES / "ahoy_small.log")
+    assert list(fr.decisions["outcome"].astype(str)) == ["chosen", "invalid", "invalid", "declined"]
+    assert list(fr.decisions["codes"]) == ["", "DEC001", "DEC006,DEC002", "DEC006,DEC005"]
+
+
+def test_a_folder_of_mixed_logs_skips_what_is_not_a_log() -> None:
+    fr = load([TRACES / "specs" / "ahoy-purchase.bspl", TRACES / "specs" / "ahoy-logistics.bspl"], TRACES / "ahoy")
+    names = {Path(p).name for p in fr.skipped}
+    assert names == set() and set(fr.findings["file"].map(lambda p: Path(p).name)) <= {
+        p.name for p in (TRACES / "ahoy").iterdir()}
+    whole = load(CNET, TRACES)
+    assert {Path(p).name for p in whole.skipped} >= {"README.md", "summary.json", "injections.jsonl"}
+    assert not any(p.endswith(".bspl") for p in whole.findings["file"])
 
 
 def test_exchange_runs(runs: Path) -> None:
@@ -199,3 +211,16 @@ def test_import_protoverify_loads_no_pandas() -> None:
             "print('pandas' in sys.modules, 'matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "False False"
+
+
+def test_concat_keeps_rows_and_dtypes(runs: Path) -> None:
+    """Logs that need different specs: load each, then concat."""
+    a = load(CNET, runs / "low", labels={str(runs / "low"): {"agent_kinds": "simulated-llm"}})
+    b = load(TRACES / "specs" / "ahoy-purchase.bspl", TRACES / "ahoy_small.log")
+    both = concat([a, b])
+    for name in FRAMES:
+        assert len(getattr(both, name)) == len(getattr(a, name)) + len(getattr(b, name))
+    _check_columns(both)
+    assert list(both.findings["code"].cat.categories) == list(CODES)
+    assert set(both.findings["agent_kinds"].dropna().astype(str)) == {"simulated-llm"}
+    assert both.result is not None and len(both.result.findings) == len(both.findings)

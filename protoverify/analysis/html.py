@@ -14,7 +14,8 @@ import io
 import json
 import os
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +24,13 @@ from .taxonomy import MODE_OF, MODES
 
 if TYPE_CHECKING:
     from ..auditor.result import AuditResult
+    from .frames import Frames
 
 #: What the inputs table shows of a run (keys of its summary.json).
 RUN_FACTS = ("policy", "agents", "seed")
+
+#: How many enactments (with findings, the worst first) get a sequence diagram on their page.
+SEQUENCES = 12
 
 #: How many enactment links a taxonomy row shows (the enactments table lists them all).
 EXAMPLES = 6
@@ -193,7 +198,7 @@ def _summary(results: Sequence[AuditResult], all_pages: list[Page], runs: dict[s
             f'<h3>Inputs{base}</h3>{inputs}</section>')
 
 
-def _taxonomy(all_pages: list[Page], names: Names) -> str:
+def _taxonomy(all_pages: list[Page], names: Names, frames: Frames | None) -> str:
     rows = []
     for m in MODES:
         fs = [f for p in all_pages for f in p.findings if mode_of(f.code) == m.id]
@@ -210,7 +215,34 @@ def _taxonomy(all_pages: list[Page], names: Names) -> str:
                     "where (links)"], rows, tid="taxonomy-table")
     return ('<section id="taxonomy"><h2>Failure modes</h2>'
             "<p class=\"note\">Each finding code belongs to one failure mode (docs/analysis.md); "
-            f"every mode is listed, also those with no finding.</p>{table}</section>")
+            f"every mode is listed, also those with no finding.</p>{table}{_breakdown(frames)}</section>")
+
+
+#: Columns of the findings frame the report breaks failure modes down by (when the logs say).
+BREAKDOWNS = (("policy", "policy"), ("agent_kind", "agent kind"), ("model", "model"))
+
+
+def _breakdown(frames: Frames | None) -> str:
+    """Failure modes by the exchange's policy, the kind of agent and the model, from the
+    analysis frames (columns only for values the logs name)."""
+    if frames is None or frames.findings.empty:
+        return ""
+    heads: list[str] = []
+    cols: list[list[int]] = []
+    for column, label in BREAKDOWNS:
+        table = frames.modes(by=column)
+        for value in table.columns:
+            if str(value) == "n/a" or int(table[value].sum()) == 0:
+                continue
+            heads.append(f'{_e(value)}<br><small class="where">{_e(label)}</small>')
+            cols.append([int(table.loc[m.id, value]) if m.id in table.index else 0 for m in MODES])
+    if not heads:
+        return ""
+    rows = [[_e(m.title), *(str(c[i]) for c in cols)] for i, m in enumerate(MODES)]
+    return ("<h3>By policy, agent kind and model</h3>"
+            '<p class="note">Findings per failure mode where the logs tell the policy (exchange runs), '
+            "the kind of agent (llm, scripted, adversarial) or the model.</p>"
+            + _table(["failure mode", *heads], rows, tid="breakdown-table"))
 
 
 def _enactment_table(all_pages: list[Page], names: Names) -> str:
@@ -226,28 +258,57 @@ def _enactment_table(all_pages: list[Page], names: Names) -> str:
     return f'<section id="enactments"><h2>Enactments</h2>{table}</section>'
 
 
+def _img(f: Figure, fid: str) -> str:
+    """A figure with its PNG inline (a data: URI) and its caption."""
+    data = base64.b64encode(f.png).decode("ascii")
+    return (f'<figure id="{fid}">' if fid else "<figure>") + (
+            f'<img src="data:image/png;base64,{data}" alt="{_e(f.title)}">'
+            f"<figcaption><b>{_e(f.title)}</b>{(' — ' + _e(f.caption)) if f.caption else ''}</figcaption></figure>")
+
+
 def _figures(figs: Sequence[Figure]) -> str:
-    items = []
-    for i, f in enumerate(figs, 1):
-        data = base64.b64encode(f.png).decode("ascii")
-        items.append(f'<figure id="figure-{i}"><img src="data:image/png;base64,{data}" alt="{_e(f.title)}">'
-                     f"<figcaption><b>{_e(f.title)}</b>{(' — ' + _e(f.caption)) if f.caption else ''}"
-                     "</figcaption></figure>")
+    items = [_img(f, f"figure-{i}") for i, f in enumerate(figs, 1)]
     body = "\n".join(items) if items else '<p class="note">No figures (nothing to plot).</p>'
     return f'<section id="figures"><h2>Figures</h2>{body}</section>'
 
 
-def _page(p: Page, names: Names) -> str:
+def _facts(frames: Frames | None) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(file, run id, enactment) -> what the enactments frame adds: agents, policy, model, duration."""
+    if frames is None or frames.enactments.empty:
+        return {}
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in frames.enactments.to_dict("records"):
+        facts = {k: row[k] for k in ("agents", "policy", "model", "duration") if _present(row.get(k))}
+        out[(str(row["file"]), str(row["run_id"]), str(row["enactment"]))] = facts
+    return out
+
+
+def _present(v: Any) -> bool:
+    return v is not None and v == v and str(v) not in ("", "<NA>", "nan")  # v == v: not NaN
+
+
+def _where(f: Finding, p: Page, names: Names) -> str:
+    """A finding's place: its line when it is in the page's input, else file:line."""
+    if f.source == p.source:
+        return f"line {f.line}" if f.line else "end of log"
+    return _e(names(f.source)) + (f":{f.line}" if f.line else "")
+
+
+def _page(p: Page, names: Names, extra: dict[str, Any] | None = None, diagram: Figure | None = None) -> str:
     lines = ""
     if p.first_line is not None:
         lines = f"lines {p.first_line}–{p.last_line}" if p.last_line not in (None, p.first_line) else \
             f"line {p.first_line}"
     facts = [("status", f'<span class="st {_e(p.status)}">{_e(p.status)}</span>'), ("run", _e(p.run)),
              ("input", _e(names(p.source)) + (f" ({lines})" if lines else "")), ("events", str(p.events))]
+    if p.enactment is None:  # no enactment: no status, no events of its own
+        facts = facts[1:3]
     if p.missing:
         facts.append(("unbound at the end", _e(", ".join(p.missing))))
+    for k, v in (extra or {}).items():
+        facts.append((k, _e(f"{v:.3f} s" if k == "duration" else str(v).replace(",", ", "))))
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
-    rows = [[_e(names(f.source)) + (f":{f.line}" if f.line else ""), _sev(f.severity),
+    rows = [[_where(f, p, names), _sev(f.severity),
              f"<code>{_e(f.code)}</code>", _e(mode_of(f.code)), _e(f.message),
              _e(" / ".join(x for x in (f.role, f.agent) if x)), _e(f.text), _e(f.expected)]
             for f in p.findings]
@@ -256,6 +317,8 @@ def _page(p: Page, names: Names) -> str:
             if rows else '<p class="clean">No findings: this enactment followed the protocol.</p>')
     title = ("Enactment " + _e(p.label(names)) if p.enactment is not None else
              _e(p.label(names)).capitalize() + ": records and decisions of no enactment")
+    if diagram is not None:
+        body += _img(diagram, "")
     return (f'<section class="page" id="{p.anchor}"><p class="back"><a href="#overview">← overview</a></p>'
             f"<h2>{title}</h2><dl>{dl}</dl>{body}</section>")
 
@@ -293,21 +356,26 @@ body:has(.page:target) #overview { display: none; }
 
 
 def render(results: AuditResult | Sequence[AuditResult], *, title: str = "protoverify report",
-           subtitle: str = "", figures: Sequence[Figure] | Callable[[list[Page]], Sequence[Figure]] | None = None,
+           subtitle: str = "", figures: Sequence[Figure] | None = None, sequences: int = SEQUENCES,
            runs: dict[str, dict[str, Any]] | None = None) -> str:
     """The report page of one or several audits (several: e.g. logs audited against
-    different specs), as HTML text. `figures`: the figures, or a function of the pages
-    that draws them (default `default_figures`). `runs`: facts shown per input (a run's
-    policy and agents, from the summary.json beside an exchange log)."""
+    different specs; audit with `record_enactments=True` so complete enactments get a
+    page too), as HTML text. `figures`: the overview's figures (default: `default_figures`);
+    `sequences`: how many enactments with findings (the worst first) get a sequence
+    diagram on their page. `runs`: facts shown per input (`run_facts`)."""
     from ..auditor.result import AuditResult
 
     rs: list[AuditResult] = [results] if isinstance(results, AuditResult) else list(results)
     all_pages = pages(rs)
-    figs = (figures(all_pages) if callable(figures) else figures) if figures is not None else default_figures(all_pages)
+    frames = analysis_frames(rs)
+    extra = _facts(frames)
+    figs = default_figures(all_pages, frames) if figures is None else figures
+    diagrams = sequence_figures(all_pages, frames, sequences) if sequences else {}
     names = Names([src for r in rs for src in r.sources])
-    overview = (_summary(rs, all_pages, runs or {}, names) + _taxonomy(all_pages, names) + _figures(figs)
+    overview = (_summary(rs, all_pages, runs or {}, names) + _taxonomy(all_pages, names, frames) + _figures(figs)
                 + _enactment_table(all_pages, names))
-    body = "\n".join(_page(p, names) for p in all_pages)
+    body = "\n".join(_page(p, names, extra.get((str(p.source), str(p.run), str(p.enactment))),
+                           diagrams.get(p.anchor)) for p in all_pages)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{_e(title)}</title><style>{CSS}</style></head>\n<body>"
@@ -315,20 +383,64 @@ def render(results: AuditResult | Sequence[AuditResult], *, title: str = "protov
             f'<div id="overview">{overview}</div>\n{body}\n</main></body></html>\n')
 
 
+def analysis_frames(results: Sequence[AuditResult]) -> Frames | None:
+    """The analysis frames of the audits (protoverify.analysis.frames), re-reading the logs
+    for agents, times and decisions; None when there is no finding and no enactment."""
+    from ..auditor.result import AuditResult
+    from .frames import from_result
+
+    total = AuditResult()
+    for r in results:
+        total.add(r)
+    if not total.findings and not total.statuses:
+        return None
+    return from_result(total)
+
+
 def _png(fig: Any) -> bytes:
+    """The figure as PNG bytes (closed after)."""
+    import matplotlib.pyplot as plt
+
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
     return buf.getvalue()
 
 
-def default_figures(all_pages: list[Page]) -> list[Figure]:
-    """Findings by failure mode and severity; enactment outcomes per input."""
+@contextmanager
+def _plain_text() -> Iterator[None]:
+    """Draw with the Agg backend and log strings as plain text: a `$` in an agent or message
+    name must not start matplotlib's mathtext (which can fail on arbitrary input)."""
     import matplotlib
 
     matplotlib.use("Agg")
+    with matplotlib.rc_context({"text.parse_math": False}):
+        yield
+
+
+def _has(frame: Any, column: str) -> bool:
+    """Does a frame's column hold some value (not only NA)?"""
+    return column in frame and bool(frame[column].notna().any())
+
+
+def default_figures(all_pages: list[Page], frames: Frames | None = None) -> list[Figure]:
+    """The overview's figures: findings by failure mode and severity; failure modes by policy,
+    agent kind or agent (protoverify.analysis.plots.modes_by); completion over time by policy
+    (exchange runs); LLM decision and delivery latency (logs with decisions); enactment
+    outcomes per input."""
+    with _plain_text():
+        figs = [_modes_by_severity(all_pages)]
+        if frames is not None:
+            figs.extend(_frame_figures(frames))
+        outcomes = _outcomes(all_pages)
+        if outcomes is not None:
+            figs.append(outcomes)
+    return figs
+
+
+def _modes_by_severity(all_pages: list[Page]) -> Figure:
     import matplotlib.pyplot as plt
 
-    figs: list[Figure] = []
     findings = [f for p in all_pages for f in p.findings]
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     titles = [m.title for m in MODES][::-1]
@@ -342,25 +454,84 @@ def default_figures(all_pages: list[Page]) -> list[Figure]:
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    figs.append(Figure("Findings by failure mode", _png(fig), "stacked by severity"))
-    plt.close(fig)
+    return Figure("Findings by failure mode", _png(fig), "stacked by severity")
+
+
+def _frame_figures(frames: Frames) -> list[Figure]:
+    from . import plots
+
+    figs: list[Figure] = []
+    fi, en, de = frames.findings, frames.enactments, frames.decisions
+    if not fi.empty:
+        by = next((c for c in ("policy", "agent_kind") if _has(fi, c)), "agent")
+        figs.append(Figure(f"Failure modes by {by.replace('_', ' ')}", _png(plots.modes_by(fi, by=by)),
+                           "findings per failure mode and group (n/a: the logs do not say)"))
+        if by == "policy" and _has(fi, "agent_kind"):
+            figs.append(Figure("Failure modes by agent kind", _png(plots.modes_by(fi, by="agent_kind")),
+                               "llm: wrote decision records; adversarial: misbehaved on purpose"))
+    if _has(en, "policy") and _has(en, "start"):
+        figs.append(Figure("Completion over time by policy", _png(plots.completion_over_time(en, by="policy")),
+                           "share of each policy's enactments complete as the runs go on (exchange runs)"))
+    if _has(de, "latency_s"):
+        by = "model" if _has(de, "model") else "agent_kind"
+        # delivery grouped by policy (few groups) when the logs are exchange runs, else by run
+        events_by = "policy" if _has(frames.events, "policy") else "run"
+        figs.append(Figure("Latency", _png(plots.latency(de, frames.events, by=by, events_by=events_by)),
+                           "LLM decision latency, and message delivery latency from send to receipt"))
+    return figs
+
+
+def _outcomes(all_pages: list[Page]) -> Figure | None:
+    import matplotlib.pyplot as plt
 
     sources = sorted({p.source for p in all_pages if p.enactment is not None and p.source})
+    if not sources:
+        return None
     names = Names(sources)
-    if sources:
-        fig, ax = plt.subplots(figsize=(7.5, max(2.2, 0.32 * len(sources) + 1.2)))
-        # file names as plain text: a "$" would start matplotlib's mathtext
-        labels = [(n if len(n) <= 48 else "…" + n[-47:]).replace("$", r"\$") for n in map(names, sources)][::-1]
-        left = [0] * len(sources)
-        for status, colour in (("complete", "#3a9d5d"), ("stalled", "#e8a317"), ("deadlock", "#d64541")):
-            vals = [sum(1 for p in all_pages if p.source == s and p.status == status) for s in sources][::-1]
-            ax.barh(labels, vals, left=left, color=colour, label=status)
-            left = [a + b for a, b in zip(left, vals, strict=True)]
-        ax.set_xlabel("enactments")
-        ax.tick_params(axis="y", labelsize=7)
-        ax.legend(loc="lower right", fontsize=8)
-        ax.grid(axis="x", alpha=0.3)
-        fig.tight_layout()
-        figs.append(Figure("Enactment outcomes per input", _png(fig), "complete, stalled or deadlocked at the end"))
-        plt.close(fig)
-    return figs
+    fig, ax = plt.subplots(figsize=(7.5, max(2.2, 0.32 * len(sources) + 1.2)))
+    labels = [n if len(n) <= 48 else "…" + n[-47:] for n in map(names, sources)][::-1]
+    left = [0] * len(sources)
+    for status, colour in (("complete", "#3a9d5d"), ("stalled", "#e8a317"), ("deadlock", "#d64541")):
+        vals = [sum(1 for p in all_pages if p.source == s and p.status == status) for s in sources][::-1]
+        ax.barh(labels, vals, left=left, color=colour, label=status)
+        left = [a + b for a, b in zip(left, vals, strict=True)]
+    ax.set_xlabel("enactments")
+    ax.tick_params(axis="y", labelsize=8)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return Figure("Enactment outcomes per input", _png(fig), "complete, stalled or deadlocked at the end of the log")
+
+
+def _of_run(frame: Any, run: str | None) -> Any:
+    """The rows of a frame whose `run_id` is `run` (NA for None)."""
+    sel = frame["run_id"].isna() if run is None else (frame["run_id"] == run).fillna(False)
+    return frame[sel.astype(bool)].reset_index(drop=True)
+
+
+def sequence_figures(all_pages: list[Page], frames: Frames | None, limit: int = SEQUENCES) -> dict[str, Figure]:
+    """Anchor -> the sequence diagram of that enactment (protoverify.analysis.plots.sequence),
+    for at most `limit` enactments with findings, the worst first (errors, then the most
+    findings), so the page stays small."""
+    if frames is None or limit <= 0:
+        return {}
+    from . import plots
+
+    ranked = sorted((p for p in all_pages if p.enactment is not None and p.findings and p.source),
+                    key=lambda p: (SEVERITIES.index(p.worst() or Severity.INFO), -len(p.findings)))
+    out: dict[str, Figure] = {}
+    with _plain_text():
+        for p in ranked:
+            if len(out) >= limit:
+                break
+            try:
+                events, found = frames.enactment(str(p.enactment), file=p.source)
+            except (KeyError, ValueError):  # not in the frames, or its key names two enactments there
+                continue
+            # the same key may name enactments of several runs in one log: keep this one's run
+            events, found = _of_run(events, p.run), _of_run(found, p.run)
+            if events.empty:
+                continue
+            out[p.anchor] = Figure(f"Sequence of enactment {p.enactment}", _png(plots.sequence(events, found)),
+                                   "messages in log order; findings circled at their line")
+    return out

@@ -55,7 +55,7 @@ class Page(HTMLParser):
 
 ALLOWED = {"html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "p", "main", "div",
            "section", "table", "thead", "tbody", "tr", "th", "td", "a", "span", "code", "small", "b", "figure",
-           "img", "figcaption", "dl", "dt", "dd"}
+           "img", "figcaption", "dl", "dt", "dd", "br"}
 
 
 def assert_self_contained(text: str) -> Page:
@@ -133,7 +133,7 @@ def test_any_string_from_a_log_stays_text(value: str):
     r = AuditResult(sources=[value])
     r.findings.append(finding("CAU002", f"sent {value}", source=value, line=3, run=value, enactment=value,
                               message=value, role=value, agent=value, expected=value))
-    text = render(r, title=value, subtitle=value, figures=[])
+    text = render(r, title=value, subtitle=value, figures=[], sequences=0)
     page = assert_self_contained(text)
     assert value.strip() == "" or value in "".join(page.text)
     assert [t for t, _ in page.tags].count("section") == 1 + 4  # the enactment's page and the overview's four

@@ -18,6 +18,7 @@ import pytest
 
 from protoverify.analysis.html import pages, render, run_facts
 from protoverify.analysis.taxonomy import MODES
+from protoverify.findings import Severity
 from tests.helpers.corpus import audit_corpus
 from tests.helpers.paths import missing
 
@@ -89,7 +90,8 @@ def test_corpus_report_in_chromium(browser_page: tuple[Any, dict[str, list[str]]
     assert shot.stat().st_size > 10_000
 
     # an enactment with findings: its link in the enactments table leads to its page
-    target = next(p for p in all_pages if p.enactment is not None and len(p.findings) >= 3)
+    target = next(p for p in all_pages if p.enactment is not None and len(p.findings) >= 3
+                  and p.worst() is Severity.ERROR)
     link = page.locator(f'#enactments-table a[href="#{target.anchor}"]')
     assert link.count() == 1
     link.click()
@@ -100,6 +102,10 @@ def test_corpus_report_in_chromium(browser_page: tuple[Any, dict[str, list[str]]
     assert section.locator("table.findings tbody tr").count() == len(target.findings)
     codes = section.locator("table.findings code").all_inner_texts()
     assert codes == [f.code for f in target.findings]
+    diagram = section.locator("figure img")  # its sequence diagram (an error enactment: among the first drawn)
+    assert diagram.count() == 1
+    diagram.scroll_into_view_if_needed()
+    assert diagram.evaluate("e => e.complete && e.naturalWidth > 0")
     shot = tmp / "report-enactment.png"
     page.screenshot(path=str(shot), full_page=True)
     _keep(shot)

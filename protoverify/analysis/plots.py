@@ -74,6 +74,11 @@ def modes_by(findings: pd.DataFrame, by: str = "agent_kind", share: bool = False
         table = table.div(totals, axis=1) * 100
     nrows, ncols = table.shape
     fig, ax = _figure(max(5.0, 1.1 * ncols + 4.2), 0.42 * nrows + 1.6)
+    if ncols == 0:
+        ax.text(0.5, 0.5, "no findings", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        ax.set_title(title or f"Failure modes by {by}", fontsize=11)
+        return fig
     data = table.to_numpy()
     shown = np.nan_to_num(data)
     im = ax.imshow(shown, aspect="auto", cmap="Reds", vmin=0, vmax=max(1.0, float(shown.max())))

@@ -89,3 +89,15 @@ def test_log_strings_are_drawn_as_plain_text(tmp_path: Path) -> None:
     events, findings = fr.enactment("orderID=$x^{2}$")
     _png(plots.sequence(events, findings), tmp_path / "sequence.png")
     _png(plots.completion_over_time(fr.enactments, by="run"), tmp_path / "completion.png")
+
+
+def test_empty_frames_draw_a_note(tmp_path: Path) -> None:
+    """A clean log (no findings, no decisions) and an empty folder still give figures."""
+    (tmp_path / "empty").mkdir()
+    for fr in (load(REPO / "specs" / "purchase.bspl", REPO / "examples" / "logs" / "purchase-clean.jsonl"),
+               load(REPO / "specs" / "purchase.bspl", tmp_path / "empty")):
+        fig = plots.modes_by(fr.findings, "policy")
+        assert [t.get_text() for t in fig.axes[0].texts] == ["no findings"]
+        _png(fig, tmp_path / "m.png")
+        _png(plots.completion_over_time(fr.enactments), tmp_path / "c.png")
+        _png(plots.latency(fr.decisions, fr.events), tmp_path / "l.png")

@@ -164,6 +164,7 @@ class NatsTransport:
         self.lazy: dict[str, deque[_Ticket]] = {}  # gateway token ('' = none) -> receipts to settle
         self.lazy_rule: Callable[[str, Any, str | None], str | None] | None = None
         self.settling = False
+        self.failed = False  # a message did not come back: closing waits for nothing more
         self.events = 0
         self.published = 0
         self.errors: list[str] = []
@@ -368,6 +369,7 @@ class NatsTransport:
                 break
             if not self.woken.wait(self.timeout):
                 self.waiting = 0
+                self.failed = True
                 raise NatsUnavailable(f"a message did not come back from {self.url} within {self.timeout:g} s" +
                                       (f" ({'; '.join(self.errors[-3:])})" if self.errors else "")) from None
             lst = got.get(t.seq)
@@ -420,7 +422,7 @@ class NatsTransport:
             return
         self.closed = True
         try:
-            if self.lazy:
+            if self.lazy and not self.failed and self.ncs:
                 self.settle(None)
         finally:
             for nc in self.ncs:

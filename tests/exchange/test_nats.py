@@ -225,3 +225,32 @@ def test_a_run_stopped_by_a_signal_stops_its_servers(tmp_path, sig, code, word):
     assert not list((out / "nats").glob("*.conf"))  # its configs are gone
     text = log.read_text()
     assert text.endswith("\n") and all(json.loads(line)["type"] for line in text.splitlines())
+
+
+# ---------------------------------------------------------------- pipelined: the same log, whatever the draw
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), agents=st.integers(2, 9), gateways=st.integers(1, 3),
+       policy=st.sampled_from(["low", "medium", "high"]), adversarial=st.integers(0, 2),
+       faults=st.sampled_from(["", "drop=0.05,duplicate=0.05", "reorder=0.05,delay=0.05", "crash=0.3",
+                               "drop=0.02,duplicate=0.02,reorder=0.02,delay=0.02,crash=0.2"]))
+def test_pipelined_nats_writes_the_log_of_in_process(nats_url, tmp_path_factory, seed, agents, gateways, policy,
+                                                     adversarial, faults):
+    from protoverify.exchange.nats import NatsTransport
+    tmp = tmp_path_factory.mktemp("pipe")
+    adversarial = min(adversarial, agents - 1)
+    common = dict(agents=agents, policy=policy, duration=900, seed=seed, gateways=gateways,
+                  adversarial=adversarial, faults=faults or None, interval=120.0)
+    t = NatsTransport(nats_url)
+    over = run(CNET, out=tmp / "nats", transport=t, **common)
+    local = run(CNET, out=tmp / "inproc", **common)
+    assert not t.errors and not any(t.lazy.values())  # every receipt settled
+    # every message sent ahead was taken, but those of envelopes still in transit at the end (and their forwards)
+    assert sum(len(q) for q in t.posted.values()) <= 2 * over.dropped_by.get("end-of-run", 0)
+    assert over.envelopes > 0
+    assert records(tmp / "nats") == records(tmp / "inproc")
+    assert over.to_dict() | {"transport": "", "wall_seconds": 0, "log": ""} == \
+        local.to_dict() | {"transport": "", "wall_seconds": 0, "log": ""}

@@ -29,8 +29,8 @@ per second of this process's CPU time) much less.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import gc
+import hashlib
 import os
 import platform
 import random
@@ -177,7 +177,7 @@ def measure_concurrent(level: str, gateways: int, items: list, times: list[float
     gc.freeze()
     t0 = time.perf_counter()
     c0 = time.process_time()
-    for env, at in zip(envs, times):
+    for env, at in zip(envs, times, strict=True):
         sched.at(at, submit, env)
     sched.run()
     fed.transport.close()

@@ -152,6 +152,8 @@ class NatsTransport:
         self.thread = threading.Thread(target=self.loop.run_forever, name="nats-transport", daemon=True)
         self.thread.start()
         self.subs: list[tuple[tuple[str, ...], Handler]] = []
+        self.fanout: dict[str, int] = {}  # subject -> how many of our subscriptions match it
+        self.batch = 16  # messages queued before the client's thread is woken to publish them
         self.counter = itertools.count(1)  # sequence numbers (taken from both threads: atomic)
         self.got: dict[int, list[_Arrival]] = {}  # sequence -> arrivals so far (the client's thread adds)
         self.waiting = 0  # the sequence number the exchange's thread waits for
@@ -272,6 +274,7 @@ class NatsTransport:
         self._call(self.ncs[k].subscribe(subject, cb=cb, pending_msgs_limit=-1, pending_bytes_limit=-1))
         self._call(self.ncs[k].flush())  # the server knows the interest before anything is published
         self.subs.append((tuple(subject.split(".")), handler))
+        self.fanout.clear()
         concrete = ".".join("probe" if t in ("*", ">") else t for t in subject.split("."))
         for j, nc in enumerate(self.ncs):
             if j != k:
@@ -296,16 +299,29 @@ class NatsTransport:
     def _send(self, subject: str, msg: Any, via: str | None, forward: bool = False) -> _Ticket:
         """Put `msg` on the wire (from either thread); the ticket to take it back with."""
         seq = next(self.counter)
-        toks = subject.split(".")
-        n = sum(1 for pat, _ in self.subs if match(pat, toks))
+        n = self.fanout.get(subject)
+        if n is None:
+            toks = subject.split(".")
+            n = self.fanout[subject] = sum(1 for pat, _ in self.subs if match(pat, toks))
         if forward and n:
             self.forwarding.add(seq)
         self.published += 1
-        self.out.append((self.ncs[self.server_of(subject, via)], subject, _SEQ.pack(seq) + encode(msg)))
+        out = self.out
+        out.append((self.ncs[self.server_of(subject, via)], subject, _SEQ.pack(seq) + encode(msg)))
         if not self.out_scheduled:
+            if threading.get_ident() == self.thread.ident:  # a forward, from the client's own thread
+                self.out_scheduled = True
+                self.loop.call_soon(self._flush_out)
+            elif len(out) >= self.batch or not self.pipeline:
+                self._kick()
+        return _Ticket(seq, n)
+
+    def _kick(self) -> None:
+        """Have the client's thread publish what is queued (one wake-up per batch: each costs a
+        system call, and the other thread takes the interpreter lock for it)."""
+        if self.out and not self.out_scheduled:
             self.out_scheduled = True
             self.loop.call_soon_threadsafe(self._flush_out)
-        return _Ticket(seq, n)
 
     def _flush_out(self) -> None:  # in the client's thread
         self.out_scheduled = False  # before taking: what is appended from now on schedules again
@@ -362,6 +378,7 @@ class NatsTransport:
         got = self.got
         lst = got.get(t.seq)
         while lst is None or len(lst) < t.n:
+            self._kick()
             self.woken.clear()
             self.waiting = t.seq
             lst = got.get(t.seq)

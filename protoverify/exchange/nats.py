@@ -17,13 +17,16 @@ long before that (pipelining, docs/exchange.md "NATS: ordering and pipelining"):
   reaches the arrival event later (simulated time), and `publish` then only takes
   the message that came back, waiting for it only if it is still in flight. A
   message sent ahead on a federation link (`link.<gw>`) is forwarded to the
-  addressee's inbox by the receiving side as soon as it arrives, so the second hop
-  is on its way too; the gateway's bookkeeping still happens at the arrival event.
+  addressee's inbox by the receiving side as soon as it arrives, and at high the
+  receipt goes back to the sender's gateway at the same moment, so every hop is on
+  its way early; the gateways' bookkeeping still happens at the arrival event, and a
+  receipt counts only when the delivery has happened (if the addressee has crashed
+  by then, the receipt sent ahead is never taken).
 * **settled later** (receipts): a receipt only changes the policy state of the
-  sender's gateway. It is published at once and its handler runs later, in publish
-  order, at the latest just before that gateway's policy is next used (the policy's
-  methods settle first); a receipt within one gateway changes no policy state and
-  never holds anything up.
+  sender's gateway. Its handler runs after the delivery, in publish order, at the
+  latest just before that gateway's policy is next used (the policy's methods
+  settle first); a receipt within one gateway changes no policy state and never
+  holds anything up.
 * everything else (capability broadcasts) is a round trip.
 
 Each message carries a sequence number (8 bytes before the JSON); arrivals are
@@ -119,7 +122,7 @@ class _Ticket:
     def __init__(self, seq: int, n: int, keep: Any = None) -> None:
         self.seq = seq
         self.n = n
-        self.keep = keep  # the envelope its key names, alive until the ticket is taken
+        self.keep = keep  # the message sent ahead (matched by equality when it is published)
 
 
 # an arrival: (subscription index, subject, JSON body, the decoded message if already decoded, handler)
@@ -153,21 +156,22 @@ class NatsTransport:
         self.thread.start()
         self.subs: list[tuple[tuple[str, ...], Handler]] = []
         self.fanout: dict[str, int] = {}  # subject -> how many of our subscriptions match it
-        self.batch = 16  # messages queued before the client's thread is woken to publish them
+        self.batch = 64  # messages queued before the client's thread is woken to publish them
         self.counter = itertools.count(1)  # sequence numbers (taken from both threads: atomic)
         self.got: dict[int, list[_Arrival]] = {}  # sequence -> arrivals so far (the client's thread adds)
         self.waiting = 0  # the sequence number the exchange's thread waits for
         self.woken = threading.Event()
         self.out: deque[tuple[Any, str, bytes]] = deque()  # (connection, subject, data) to publish
         self.out_scheduled = False
-        self.posted: dict[tuple[str, int], deque[_Ticket]] = {}  # (subject, id(envelope)) -> sent ahead
+        self.posted: dict[tuple[str, str], list[_Ticket]] = {}  # (subject, envelope id) -> sent ahead
         self.forwarding: set[int] = set()  # sequence numbers of links sent ahead: forward on arrival
-        self.forward: Callable[[str, Any], str | None] | None = None
+        self.forward: Callable[[str, Any], list[tuple[str, Any, str | None]]] | None = None
         self.lazy: dict[str, deque[_Ticket]] = {}  # gateway token ('' = none) -> receipts to settle
         self.lazy_rule: Callable[[str, Any, str | None], str | None] | None = None
         self.settling = False
         self.failed = False  # a message did not come back: closing waits for nothing more
         self.events = 0
+        self.waits = 0  # times the exchange's thread blocked for a message still in flight
         self.published = 0
         self.errors: list[str] = []
         self.probes: dict[bytes, threading.Event] = {}
@@ -215,8 +219,22 @@ class NatsTransport:
         fed.post = self.post
         inbox = fed.inbox
 
-        def forward(subject: str, msg: Any) -> str | None:
-            return inbox.get(msg[0].to[0][0]) if subject.startswith("link.") else None
+        home = fed.home
+        receipts_on = fed.gateways[0].policy.rank >= 2
+
+        def forward(subject: str, msg: Any) -> list[tuple[str, Any, str | None]]:
+            """What the addressee's gateway sends on when a link message reaches it: the envelope
+            to the addressee's inbox and, at high, the receipt back to the sender's gateway."""
+            env = msg[0]
+            agent, role = env.to[0]
+            target = inbox.get(agent)
+            if not subject.startswith("link.") or target is None:
+                return []
+            hops: list[tuple[str, Any, str | None]] = [(target, msg, None)]
+            origin, gw = home.get(env.sender[0]), home.get(agent)
+            if receipts_on and origin is not None and gw is not None and origin is not gw:
+                hops.append((f"receipt.{origin.token}", (env, agent, role), gw.token))
+            return hops
 
         def receipts(subject: str, msg: Any, via: str | None) -> str | None:
             if not subject.startswith("receipt."):
@@ -258,9 +276,8 @@ class NatsTransport:
             if seq in forwarding:  # a link message sent ahead: on to the addressee's inbox now
                 forwarding.discard(seq)
                 obj = decode(body)
-                target = self.forward(msg.subject, obj) if self.forward is not None else None
-                if target is not None:
-                    self._post(target, obj, None)
+                for subject, message, sender in (self.forward(msg.subject, obj) if self.forward else ()):
+                    self._post(subject, message, sender)
             arrival = (index, msg.subject, body, obj, handler)
             lst = got.get(seq)
             if lst is None:
@@ -336,11 +353,11 @@ class NatsTransport:
 
     def _post(self, subject: str, msg: Any, via: str | None) -> None:
         t = self._send(subject, msg, via, forward=subject.startswith("link."))
-        t.keep = msg[0]
-        key = (subject, id(msg[0]))
+        t.keep = msg
+        key = (subject, msg[0].id)
         q = self.posted.get(key)
         if q is None:
-            self.posted[key] = deque((t,))
+            self.posted[key] = [t]
         else:
             q.append(t)
 
@@ -352,17 +369,21 @@ class NatsTransport:
     def publish(self, subject: str, msg: Any, via: str | None = None) -> int:
         """Run the handlers of `msg` on `subject` (it went through the servers; receipts later);
         return how many of our own subscriptions get it."""
+        t = None
         if self.posted and type(msg) is tuple and msg and isinstance(msg[0], Envelope):
-            key = (subject, id(msg[0]))
+            key = (subject, msg[0].id)
             q = self.posted.get(key)
             if q is not None:
-                t = q.popleft()
-                if not q:
-                    del self.posted[key]
-                return self._take(t)
+                for i, sent in enumerate(q):
+                    if sent.keep == msg:  # the same message (the same objects, or equal ones)
+                        t = q.pop(i)
+                        if not q:
+                            del self.posted[key]
+                        break
         rule = self.lazy_rule
         token = rule(subject, msg, via) if rule is not None else None
-        t = self._send(subject, msg, via)
+        if t is None:
+            t = self._send(subject, msg, via)
         if token is None:
             return self._take(t)
         q = self.lazy.get(token)
@@ -384,6 +405,7 @@ class NatsTransport:
             lst = got.get(t.seq)
             if lst is not None and len(lst) >= t.n:
                 break
+            self.waits += 1
             if not self.woken.wait(self.timeout):
                 self.waiting = 0
                 self.failed = True

@@ -248,8 +248,10 @@ def test_pipelined_nats_writes_the_log_of_in_process(nats_url, tmp_path_factory,
     over = run(CNET, out=tmp / "nats", transport=t, **common)
     local = run(CNET, out=tmp / "inproc", **common)
     assert not t.errors and not any(t.lazy.values())  # every receipt settled
-    # every message sent ahead was taken, but those of envelopes still in transit at the end (and their forwards)
-    assert sum(len(q) for q in t.posted.values()) <= 2 * over.dropped_by.get("end-of-run", 0)
+    # every message sent ahead was taken, but those of envelopes still in transit at the end or sent to a
+    # crashed agent (and their forwards and receipts)
+    lost = over.dropped_by.get("end-of-run", 0) + over.dropped_by.get("crash", 0)
+    assert sum(len(q) for q in t.posted.values()) <= 3 * lost
     assert over.envelopes > 0
     assert records(tmp / "nats") == records(tmp / "inproc")
     assert over.to_dict() | {"transport": "", "wall_seconds": 0, "log": ""} == \

@@ -386,11 +386,11 @@ class NatsTransport:
             t = self._send(subject, msg, via)
         if token is None:
             return self._take(t)
-        q = self.lazy.get(token)
-        if q is None:
+        pending = self.lazy.get(token)
+        if pending is None:
             self.lazy[token] = deque((t,))
         else:
-            q.append(t)
+            pending.append(t)
         return t.n
 
     # ------------------------------------------------------------------ taking back

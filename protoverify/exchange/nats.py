@@ -35,8 +35,9 @@ the servers hand messages back never matters. Each subscription waits until ever
 server has its interest (a probe published from every other server came back),
 since interest crosses a federation with a delay.
 
-Messages cross the server as JSON: an envelope with its fault mark (inbox and
-link subjects), a receipt (envelope, agent, role), a capability advertisement.
+Messages cross the server as JSON after a type letter: an envelope with its fault
+mark (inbox and link subjects), a receipt (envelope, agent, role), a capability
+advertisement; msgspec writes them and reads them straight into `Envelope`.
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import orjson
+import msgspec
 
 from .bus import Handler, match
 from .envelope import Envelope
@@ -67,39 +68,32 @@ class NatsUnavailable(RuntimeError):
     """The NATS client is not installed, or no server answers at the URL."""
 
 
-def _env(e: Envelope) -> dict[str, Any]:
-    return {"id": e.id, "protocol": e.protocol, "message": e.message, "sender": e.sender, "to": e.to,
-            "payload": e.payload, "ts": e.ts, "run": e.run, "gateway": e.gateway, "topic": e.topic,
-            "in_reply_to": e.in_reply_to, "reply_by": e.reply_by, "conversation": e.conversation}
+_ENC = msgspec.json.Encoder()
+_ENV = msgspec.json.Decoder(tuple[Envelope, str | None])
+_RCPT = msgspec.json.Decoder(tuple[Envelope, str, str])
+_CAP = msgspec.json.Decoder(tuple[str, list[str]])
 
 
 def encode(msg: Any) -> bytes:
-    """The JSON bytes of a message the exchange publishes."""
+    """The bytes of a message the exchange publishes: a type letter, then JSON (E: an envelope
+    and its fault mark; R: a receipt, the envelope, agent and role; C: a capability advertisement)."""
     if isinstance(msg, tuple) and msg and isinstance(msg[0], Envelope):
-        if len(msg) == 2:
-            return orjson.dumps({"t": "env", "e": _env(msg[0]), "f": msg[1]})
-        return orjson.dumps({"t": "rcpt", "e": _env(msg[0]), "a": msg[1], "r": msg[2]})
+        return (b"E" if len(msg) == 2 else b"R") + _ENC.encode(msg)
     if isinstance(msg, tuple) and len(msg) == 2 and isinstance(msg[1], frozenset):
-        return orjson.dumps({"t": "cap", "a": msg[0], "c": sorted(msg[1])})
+        return b"C" + _ENC.encode((msg[0], sorted(msg[1])))
     raise TypeError(f"no NATS encoding for {type(msg).__name__}")
-
-
-def _envelope(d: dict[str, Any]) -> Envelope:
-    d["sender"] = tuple(d["sender"])
-    d["to"] = tuple([tuple(p) for p in d["to"]])
-    return Envelope(**d)
 
 
 def decode(data: bytes) -> Any:
     """The message `encode` made (a new Envelope object, equal in every field)."""
-    d = orjson.loads(data)
-    t = d["t"]
-    if t == "env":
-        return (_envelope(d["e"]), d["f"])
-    if t == "rcpt":
-        return (_envelope(d["e"]), d["a"], d["r"])
-    if t == "cap":
-        return (d["a"], frozenset(d["c"]))
+    t = data[:1]
+    if t == b"E":
+        return _ENV.decode(data[1:])
+    if t == b"R":
+        return _RCPT.decode(data[1:])
+    if t == b"C":
+        agent, caps = _CAP.decode(data[1:])
+        return (agent, frozenset(caps))
     raise ValueError(f"unknown NATS message type {t!r}")
 
 

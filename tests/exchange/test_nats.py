@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from protoverify.exchange import run
 from protoverify.exchange.envelope import Envelope
@@ -60,6 +62,26 @@ def test_codec_round_trip():
     assert decode(encode((e, "delay"))) == (e, "delay")
     assert decode(encode((e, "b", "S"))) == (e, "b", "S")
     assert decode(encode(("a", frozenset({"x", "y"})))) == ("a", frozenset({"x", "y"}))
+
+
+_scalars = st.one_of(st.text(max_size=8), st.integers(-2**53, 2**53), st.booleans(),
+                    st.floats(allow_nan=False, allow_infinity=False))
+
+
+@settings(max_examples=200, deadline=None)
+@given(payload=st.dictionaries(st.text(min_size=1, max_size=6), _scalars, max_size=5),
+       ts=st.floats(0, 1e6), reply_by=st.none() | st.floats(0, 1e6), fault=st.sampled_from([None, "delay", "reorder"]),
+       names=st.lists(st.text(max_size=6), min_size=4, max_size=4))
+def test_codec_keeps_every_field_and_its_type(payload, ts, reply_by, fault, names):
+    import orjson
+
+    from protoverify.exchange.nats import decode, encode
+    e = Envelope(id=names[0], protocol="P", message=names[1], sender=(names[2], "R"), to=((names[3], "S"),),
+                 payload=payload, ts=ts, reply_by=reply_by)
+    for msg in ((e, fault), (e, names[3], "S")):
+        back = decode(encode(msg))
+        assert back == msg and type(back[0].sender) is tuple and type(back[0].to[0]) is tuple
+        assert orjson.dumps(back[0].record()) == orjson.dumps(e.record())  # the log line, byte for byte
 
 
 def test_run_over_nats_writes_the_same_log_as_in_process(nats_url, tmp_path):
@@ -228,9 +250,6 @@ def test_a_run_stopped_by_a_signal_stops_its_servers(tmp_path, sig, code, word):
 
 
 # ---------------------------------------------------------------- pipelined: the same log, whatever the draw
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), agents=st.integers(2, 9), gateways=st.integers(1, 3),

@@ -8,9 +8,15 @@ With `--nats URL ...` (one per gateway, federated; one URL: all gateways on it) 
 as `protoverify run --transport nats` does) the gateways talk through NATS, and the
 same run measures plain nats-py publish/subscribe through the same servers (from the
 first server to the last): pipelined (publish all, then wait for all: the client's
-throughput) and lockstep (publish one, wait for it, repeat: what the exchange does,
-which hands each message back before the next event so that a run over NATS writes
-the same log as in process), so the exchange's rate is given as a ratio to both.
+throughput) and lockstep (publish one, wait for it, repeat), so the exchange's rate
+is given as a ratio to both. Over NATS the traffic runs on the *concurrent schedule*
+(`--step`): every submission is a scheduler event, one every 0.025 simulated s, hops
+take 1-2 simulated s (plus 1-2 s across the link), and an envelope enters only once
+the previous one of its enactment has surely arrived; so about 60 (one gateway) or
+115 (two) envelopes are in transit at once, and the agents' rate limit (5/s, burst
+40) is never hit. The same schedule runs in process, over NATS pipelined and (with
+`--lockstep`) over NATS one message at a time, alternating, and each log over NATS
+is compared byte for byte with the in-process one.
 
 Conformant Contract Net traffic is generated first (the Monitor's random
 scheduler, 4 000 enactments, replicated with fresh keys; 12 agents take the

@@ -173,7 +173,8 @@ def _nats(stack: contextlib.ExitStack, urls: list[str], gateways: int, out: str)
     if not urls:
         urls = stack.enter_context(LocalFederation(gateways, Path(out) / "nats")).urls
     bus = NatsTransport(urls)
-    stack.callback(bus.close)  # idempotent: the run closes it too when it ends
+    # idempotent: a run that ends closes it first (settling its receipts); an interrupted one waits for nothing
+    stack.callback(bus.close, False)
     return bus
 
 

@@ -448,14 +448,14 @@ class NatsTransport:
             self.settle(None, block=False)
         return 0
 
-    def close(self) -> None:
-        """Settle the receipts, drain and close the connections, stop the client thread (a second
-        call does nothing)."""
+    def close(self, settle: bool = True) -> None:
+        """Settle the receipts (unless not `settle`: an interrupted run), drain and close the
+        connections, stop the client thread (a second call does nothing)."""
         if self.closed:
             return
         self.closed = True
         try:
-            if self.lazy and not self.failed and self.ncs:
+            if settle and self.lazy and not self.failed and self.ncs:
                 self.settle(None)
         finally:
             for nc in self.ncs:

@@ -275,3 +275,35 @@ def test_pipelined_nats_writes_the_log_of_in_process(nats_url, tmp_path_factory,
     assert records(tmp / "nats") == records(tmp / "inproc")
     assert over.to_dict() | {"transport": "", "wall_seconds": 0, "log": ""} == \
         local.to_dict() | {"transport": "", "wall_seconds": 0, "log": ""}
+
+
+def test_each_policy_sees_the_calls_of_in_process_in_their_order(nats_url, tmp_path, monkeypatch):
+    """What keeps the logs equal: every gateway's policy gets the same calls in the same order
+    over pipelined NATS (receipts settled before the policy is next used) as in process."""
+    from protoverify.exchange.nats import SETTLING, NatsTransport
+    from protoverify.exchange.policy import Policy
+    made: list[Policy] = []
+    calls: list[tuple[int, str, object]] = []
+    init = Policy.__init__
+
+    def made_too(self, *a, **k):
+        init(self, *a, **k)
+        made.append(self)
+
+    monkeypatch.setattr(Policy, "__init__", made_too)
+    for name in SETTLING:
+        def recorded(self, *a, _f=getattr(Policy, name), _name=name):
+            calls.append((made.index(self), _name, a[0].id if isinstance(a[0], Envelope) else a[0]))
+            return _f(self, *a)
+        monkeypatch.setattr(Policy, name, recorded)
+    seen = {}
+    for transport in ("nats", "inproc"):
+        made.clear()
+        calls.clear()
+        t = NatsTransport(nats_url) if transport == "nats" else None
+        run(CNET, agents=8, policy="high", duration=1800, seed=11, gateways=3, adversarial=2, interval=120.0,
+            faults="drop=0.03,duplicate=0.03,delay=0.03,crash=0.2", out=tmp_path / transport, transport=t)
+        seen[transport] = list(calls)
+    assert sum(1 for _, name, _ in seen["inproc"] if name == "acknowledged") > 10  # receipts across gateways
+    for k in range(3):  # (across policies, a receipt may run later: it changes only its own gateway's state)
+        assert [c for c in seen["nats"] if c[0] == k] == [c for c in seen["inproc"] if c[0] == k]

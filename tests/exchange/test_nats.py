@@ -291,11 +291,17 @@ def test_each_policy_sees_the_calls_of_in_process_in_their_order(nats_url, tmp_p
         made.append(self)
 
     monkeypatch.setattr(Policy, "__init__", made_too)
+
+    def recorder(name: str):
+        f = getattr(Policy, name)
+
+        def recorded(self, *a):
+            calls.append((made.index(self), name, a[0].id if isinstance(a[0], Envelope) else a[0]))
+            return f(self, *a)
+        return recorded
+
     for name in SETTLING:
-        def recorded(self, *a, _f=getattr(Policy, name), _name=name):
-            calls.append((made.index(self), _name, a[0].id if isinstance(a[0], Envelope) else a[0]))
-            return _f(self, *a)
-        monkeypatch.setattr(Policy, name, recorded)
+        monkeypatch.setattr(Policy, name, recorder(name))
     seen = {}
     for transport in ("nats", "inproc"):
         made.clear()

@@ -8,9 +8,15 @@ With `--nats URL ...` (one per gateway, federated; one URL: all gateways on it) 
 as `protoverify run --transport nats` does) the gateways talk through NATS, and the
 same run measures plain nats-py publish/subscribe through the same servers (from the
 first server to the last): pipelined (publish all, then wait for all: the client's
-throughput) and lockstep (publish one, wait for it, repeat: what the exchange does,
-which hands each message back before the next event so that a run over NATS writes
-the same log as in process), so the exchange's rate is given as a ratio to both.
+throughput) and lockstep (publish one, wait for it, repeat), so the exchange's rate
+is given as a ratio to both. Over NATS the traffic runs on the *concurrent schedule*
+(`--step`): every submission is a scheduler event, one every 0.025 simulated s, hops
+take 1-2 simulated s (plus 1-2 s across the link), and an envelope enters only once
+the previous one of its enactment has surely arrived; so about 60 (one gateway) or
+115 (two) envelopes are in transit at once, and the agents' rate limit (5/s, burst
+40) is never hit. The same schedule runs in process, over NATS pipelined and (with
+`--lockstep`) over NATS one message at a time, alternating, and each log over NATS
+is compared byte for byte with the in-process one.
 
 Conformant Contract Net traffic is generated first (the Monitor's random
 scheduler, 4 000 enactments, replicated with fresh keys; 12 agents take the
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import os
 import platform
 import random
@@ -45,7 +52,7 @@ from protoverify.bspl import flatten, load  # noqa: E402
 from protoverify.exchange.clock import Scheduler, SimClock  # noqa: E402
 from protoverify.exchange.envelope import Envelope  # noqa: E402
 from protoverify.exchange.faults import FaultConfig, Faults  # noqa: E402
-from protoverify.exchange.gateway import Federation  # noqa: E402
+from protoverify.exchange.gateway import Federation, Hops  # noqa: E402
 from protoverify.exchange.log import LogWriter  # noqa: E402
 from protoverify.monitor.simulate import Simulator  # noqa: E402
 
@@ -123,6 +130,71 @@ def measure(level: str, gateways: int, items: list, log_path: str,
     return wall, cpu, lat
 
 
+def schedule(items: list, step: float, transit: float) -> list[float]:
+    """Submit times for the concurrent schedule: one envelope every `step` simulated seconds in
+    traffic order, but none before the previous envelope of its enactment has surely arrived
+    (`transit`: the longest hop time), so that each is enabled when it enters."""
+    ready: dict[object, float] = {}
+    times = []
+    t = 0.0
+    for _, _, _, payload in items:
+        t += step
+        key = payload["cfpID"]
+        at = max(t, ready.get(key, 0.0))
+        ready[key] = at + transit + 0.001
+        times.append(at)
+    return times
+
+
+def measure_concurrent(level: str, gateways: int, items: list, times: list[float], log_path: str,
+                       nats_url: list[str] | None = None,
+                       pipeline: bool = True) -> tuple[float, float, list[float], float]:
+    """(wall s, CPU s, per-hop latencies in ns, mean envelopes in flight) of one pass of the
+    concurrent schedule: every submission is a scheduler event at its time in `times`, so many
+    envelopes are in transit at once (hops of 1-2 s, plus 1-2 s across the link)."""
+    flat = flatten(load(SPEC), "Contract Net")
+    sched = Scheduler(SimClock())
+    log = LogWriter(log_path)
+    transport = None
+    if nats_url is not None:
+        from protoverify.exchange.nats import NatsTransport
+        transport = NatsTransport(nats_url, pipeline=pipeline)
+    fed = Federation({flat.name: flat}, level, sched, log, Faults(FaultConfig()), random.Random(0), "bench",
+                     ngateways=gateways, transport=transport, hops=Hops(hop=(1.0, 2.0), link=(1.0, 2.0)))
+    for i, a in enumerate(AGENTS):
+        fed.attach(a, i)
+    lat: list[float] = []
+    sent: dict[str, int] = {}
+    inflight = [0]
+
+    def delivered(env: Envelope, agent: str, role: str) -> None:
+        lat.append(time.perf_counter_ns() - sent.pop(env.id))
+
+    def submit(env: Envelope) -> None:
+        inflight[0] += len(fed.pending)
+        sent[env.id] = time.perf_counter_ns()
+        if fed.submit(env, env.sender[0])[0] != "accept":
+            raise SystemExit(f"bench traffic rejected at {level}: {env}")
+
+    fed.on_deliver = delivered
+    envs = [Envelope(id=f"e{i}", protocol=flat.name, message=m, sender=s, to=to, payload=p)
+            for i, (m, s, to, p) in enumerate(items)]
+    gc.collect()
+    gc.freeze()
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    for env, at in zip(envs, times, strict=True):
+        sched.at(at, submit, env)
+    sched.run()
+    fed.transport.close()
+    wall = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    log.close()
+    assert fed.delivered == len(envs), (fed.delivered, len(envs))
+    gc.unfreeze()
+    return wall, cpu, lat, inflight[0] / len(envs)
+
+
 def nats_baseline(pub_url: str, sub_url: str, n: int, lockstep: bool, size: int = 400) -> float:
     """Messages per second of plain nats-py publish/subscribe of `size`-byte messages from a
     connection to `pub_url` to one to `sub_url`: pipelined, or lockstep (one in flight)."""
@@ -190,6 +262,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="route through the NATS servers at URL (one per gateway, federated) instead of in process")
     ap.add_argument("--nats-local", action="store_true",
                     help="start local federated nats-servers (one per gateway) and route through them")
+    ap.add_argument("--step", type=float, default=0.025,
+                    help="over NATS: simulated seconds between submissions (concurrent schedule)")
+    ap.add_argument("--lockstep", action="store_true",
+                    help="over NATS: also measure the transport with one message in flight")
     a = ap.parse_args(argv)
     if a.nats_local:
         from protoverify.exchange.natsserver import LocalFederation
@@ -216,6 +292,8 @@ def run_all(a: argparse.Namespace) -> int:
             base[g] = (pipelined[len(pipelined) // 2], lockstep[len(lockstep) // 2])
             print(f"plain nats-py, {len(urls)} server(s): pipelined {base[g][0]:,.0f} msg/s, "
                   f"lockstep {base[g][1]:,.0f} msg/s (medians of {a.repeat})")
+    if a.nats:
+        return run_concurrent(a, items, base)
     print("| level | gateways | envelopes | median wall s | envelopes/s (wall) | envelopes/CPU-s | "
           "hop p50 µs | hop p99 µs |" + (" / pipelined pub-sub | / lockstep pub-sub |" if a.nats else ""))
     print("|---|---|---|---|---|---|---|---|" + ("---|---|" if a.nats else ""))
@@ -231,6 +309,41 @@ def run_all(a: argparse.Namespace) -> int:
                       f"{len(items) / cpu:,.0f} | {pct(lat, 50) / 1000:.1f} | {pct(lat, 99) / 1000:.1f} |" +
                       (f" {len(items) / wall / base[g][0]:.3f} | {len(items) / wall / base[g][1]:.3f} |"
                        if g in base else ""), flush=True)
+    return 0
+
+
+def run_concurrent(a: argparse.Namespace, items: list, base: dict[int, tuple[float, float]]) -> int:
+    """The NATS table: the concurrent schedule in process, over NATS pipelined and (with
+    --lockstep) over NATS one message at a time; passes alternate, medians of --repeat; every
+    log over NATS is compared byte for byte with the in-process one."""
+    times = schedule(items, a.step, 4.0)
+    modes = ["inproc", "pipelined"] + (["lockstep"] if a.lockstep else [])
+    print(f"concurrent schedule: one envelope every {a.step} simulated s, hops 1-2 s (+1-2 s across the link)")
+    print("| level | gateways | transport | envelopes | mean in flight | median wall s | envelopes/s (wall) | "
+          "envelopes/CPU-s | hop p50 ms | hop p99 ms | / pipelined pub-sub | / lockstep pub-sub | "
+          "log = in process |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as d:
+        for level in a.levels:
+            for g in a.gateways:
+                urls = a.nats[:g] if len(a.nats) >= g else a.nats[:1]
+                runs: dict[str, list[tuple[float, float, list[float], float]]] = {m: [] for m in modes}
+                digest: dict[str, set[str]] = {m: set() for m in modes}
+                for _ in range(a.repeat):
+                    for m in modes:
+                        path = os.path.join(d, f"{m}.jsonl")
+                        runs[m].append(measure_concurrent(level, g, items, times, path,
+                                                          None if m == "inproc" else urls, m == "pipelined"))
+                        digest[m].add(hashlib.sha256(Path(path).read_bytes()).hexdigest())
+                for m in modes:
+                    wall, cpu, lat, fl = sorted(runs[m], key=lambda r: r[0])[len(runs[m]) // 2]
+                    rate = len(items) / wall
+                    same = "yes" if digest[m] == digest["inproc"] and len(digest[m]) == 1 else "NO"
+                    print(f"| {level} | {g} | {m if m == 'inproc' else 'NATS ' + m} | {len(items)} | {fl:.0f} | "
+                          f"{wall:.3f} | {rate:,.0f} | {len(items) / cpu:,.0f} | {pct(lat, 50) / 1e6:.2f} | "
+                          f"{pct(lat, 99) / 1e6:.2f} | " +
+                          ("- | - | - |" if m == "inproc" else
+                           f"{rate / base[g][0]:.3f} | {rate / base[g][1]:.3f} | {same} |"), flush=True)
     return 0
 
 

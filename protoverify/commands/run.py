@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -26,9 +28,21 @@ Exit codes:
   2    usage or input error (unreadable spec, bad option or fault list)
   3    NATS failed: no server at --nats-url, nats-server missing or not
        starting, servers not federated, or messages lost in transit
-  130  interrupted (Ctrl-C); servers the run started are stopped"""
+  130  interrupted (Ctrl-C, SIGINT)
+  143  terminated (SIGTERM)
+       When interrupted or terminated, the log written so far is flushed (whole
+       lines), nats-servers the run started are stopped and their configs removed."""
 EXIT_NATS = 3
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class Terminated(Exception):
+    """SIGTERM reached the run: unwinds it like Ctrl-C, so that everything it started stops."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated(signum)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -113,6 +127,8 @@ def run(spec_arg: str | None, spec_opt: str | None, protocol: str | None, agents
         if len(nats_urls) not in (1, gateways):
             raise click.BadParameter(f"{len(nats_urls)} URLs for {gateways} gateway(s): give one per gateway "
                                      "(or one for all)", param_hint="--nats-url")
+    main_thread = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         with contextlib.ExitStack() as stack:
             bus = _nats(stack, list(nats_urls), gateways, out) if transport == "nats" else None
@@ -126,12 +142,18 @@ def run(spec_arg: str | None, spec_opt: str | None, protocol: str | None, agents
         click.echo(f"Error: {e}", err=True)
         raise SystemExit(EXIT_NATS) from None
     except KeyboardInterrupt:
-        click.echo("Interrupted; the run's servers are stopped.", err=True)
+        click.echo(f"Interrupted; the log so far is in {out}, the run's servers are stopped.", err=True)
         raise SystemExit(EXIT_INTERRUPTED) from None
+    except Terminated:
+        click.echo(f"Terminated; the log so far is in {out}, the run's servers are stopped.", err=True)
+        raise SystemExit(EXIT_TERMINATED) from None
     except OSError as e:
         raise click.ClickException(f"cannot read {spec}: {e.strerror or e}") from None
     except (BSPLError, ValueError) as e:
         raise click.ClickException(str(e)) from None
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, before)
     if as_json:
         click.echo(orjson.dumps(s.to_dict(), option=orjson.OPT_INDENT_2).decode())
         return
@@ -151,7 +173,8 @@ def _nats(stack: contextlib.ExitStack, urls: list[str], gateways: int, out: str)
     if not urls:
         urls = stack.enter_context(LocalFederation(gateways, Path(out) / "nats")).urls
     bus = NatsTransport(urls)
-    stack.callback(bus.close)  # idempotent: the run closes it too when it ends
+    # idempotent: a run that ends closes it first (settling its receipts); an interrupted one waits for nothing
+    stack.callback(bus.close, False)
     return bus
 
 

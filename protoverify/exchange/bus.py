@@ -22,9 +22,10 @@ Handler = Callable[[str, Any], None]
 class Transport(Protocol):
     """What the exchange needs from a message transport. `via` names the gateway that
     subscribes or publishes (a federated transport uses that gateway's server; by default
-    the gateway the subject names). A transport that delivers
-    asynchronously also has `drain()`: run the handlers of everything published so far
-    (the scheduler calls it after every event); `InProcTransport` delivers in `publish`."""
+    the gateway the subject names). `publish` runs the handlers before it returns
+    (`InProcTransport` at once; `NatsTransport` once the message is back), except what a
+    transport settles later; such a transport also has `drain()`, which the scheduler
+    calls after every event, and may have `bind(federation)` (nats.py: pipelining)."""
 
     def subscribe(self, subject: str, handler: Handler, via: str | None = None) -> None: ...
     def publish(self, subject: str, msg: Any, via: str | None = None) -> int: ...

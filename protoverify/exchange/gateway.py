@@ -147,6 +147,11 @@ class Federation:
         self.serial = 0
         self.pending: dict[str, Envelope] = {}  # id -> envelope in transit
         self.lost: set[str] = set()  # ids of dropped envelopes (drops are rare)
+        #: a pipelining transport's `post`: each first hop goes out when routed, ahead of its arrival
+        self.post: Callable[[str, Any, str | None], None] | None = None
+        bind = getattr(self.transport, "bind", None)
+        if bind is not None:
+            bind(self)
 
     def attach(self, agent: str, index: int) -> Gateway:
         gw = self.gateways[index % len(self.gateways)]
@@ -190,6 +195,8 @@ class Federation:
             self.sched.after(dt + self.faults.cfg.duplicate_after_s, self._duplicate, env)
         if fault in ("delay", "reorder"):
             self.faults.injected.append(Injection(fault, env.id, env.sender[0], self.sched.now()))
+        if self.post is not None:
+            self.post(*self._hop(env, origin, target, fault))
         self.sched.after(dt, self._arrive, env, origin, target, fault)
 
     def _duplicate(self, env: Envelope) -> None:
@@ -216,12 +223,16 @@ class Federation:
             self.on_drop(env)
         self._mark(env.id, line)
 
-    def _arrive(self, env: Envelope, origin: Gateway, target: Gateway, fault: str | None) -> None:
+    def _hop(self, env: Envelope, origin: Gateway, target: Gateway,
+             fault: str | None) -> tuple[str, tuple[Envelope, str | None], str | None]:
+        """(subject, message, via) of an envelope's first hop: the inbox, or the link."""
         msg = (env, fault if fault in ("delay", "reorder") else None)
         if target is origin:
-            self.transport.publish(self.inbox[env.to[0][0]], msg)
-        else:
-            self.transport.publish(f"link.{target.token}", msg, via=origin.token)
+            return self.inbox[env.to[0][0]], msg, None
+        return f"link.{target.token}", msg, origin.token
+
+    def _arrive(self, env: Envelope, origin: Gateway, target: Gateway, fault: str | None) -> None:
+        self.transport.publish(*self._hop(env, origin, target, fault))
 
     def _to_agent(self, subject: str, msg: tuple[Envelope, str | None]) -> None:
         """The addressee's gateway delivers (or the addressee has crashed: drop)."""

@@ -3,9 +3,11 @@
 `--transport nats` without `--nats-url` starts them: each server has its own
 `server_name`, client port and `gateway {}` block listing every server (NATS ignores
 the self-entry), on 127.0.0.1 only, with config files written into the run's
-directory (`nats/gwK.conf`, kept, so the same federation can be started by hand on
-other machines). `LocalFederation` is a context manager: the servers stop when the
-run ends, fails or is interrupted, and also at interpreter exit.
+directory (`nats/gwK.conf`; kept after a run that ends normally, so the same
+federation can be started by hand on other machines). `LocalFederation` is a context
+manager: the servers stop when the run ends, fails or is interrupted, and also at
+interpreter exit; when the run is interrupted or fails, the configs are removed too
+(the servers' own logs, `nats/gwK.log`, stay). The servers' pids are in `pids`.
 """
 from __future__ import annotations
 
@@ -70,7 +72,12 @@ class LocalFederation:
         return self
 
     def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
-        self.stop()
+        self.stop(keep_configs=e is None)
+
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the servers still running."""
+        return [p.pid for p in self.procs if p.poll() is None]
 
     def start(self) -> list[str]:
         """Write the configs, start the servers, wait until each accepts clients; return their URLs."""
@@ -99,7 +106,7 @@ class LocalFederation:
             for i in range(self.n):
                 self._wait(i, ports[i])
         except BaseException:
-            self.stop()
+            self.stop(keep_configs=False)
             raise
         return self.urls
 
@@ -118,8 +125,9 @@ class LocalFederation:
                                           f"within {self.timeout:g} s") from None
                 time.sleep(0.02)
 
-    def stop(self) -> None:
-        """Stop every server (terminate, then kill if it does not exit)."""
+    def stop(self, keep_configs: bool = True) -> None:
+        """Stop every server (terminate, then kill if it does not exit); without `keep_configs`,
+        remove the config files written for them."""
         for p in self.procs:
             if p.poll() is None:
                 p.terminate()
@@ -130,4 +138,8 @@ class LocalFederation:
                 p.kill()
                 p.wait()
         self.procs.clear()
+        if not keep_configs:
+            for conf in self.configs:
+                conf.unlink(missing_ok=True)
+            self.configs.clear()
         atexit.unregister(self.stop)

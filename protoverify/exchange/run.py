@@ -360,10 +360,12 @@ class _Run:
         for agent, t in self.faults.crash_times(self.names, self.duration).items():
             self.fed.crashed[agent] = t
             self.sched.at(t, self._crash, agent)
-        self.sched.run(until=self.duration * 2 + 3600.0)
-        self.fed.drain_pending()
-        wall = time.perf_counter() - t0
-        self.log.close()
+        try:
+            self.sched.run(until=self.duration * 2 + 3600.0)
+            self.fed.drain_pending()
+            wall = time.perf_counter() - t0
+        finally:
+            self.log.close()  # also when interrupted: the lines written so far reach the file
         self.fed.transport.close()
         return self.summary(wall)
 

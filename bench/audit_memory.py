@@ -1,6 +1,6 @@
 """Audit peak memory on long clean logs: a single-key and a multi-key protocol.
 
-    python -m bench.audit_memory --events 1000000 4000000 [--retire-after N]
+    python -m bench.audit_memory --events 1000000 4000000 [--retire-after N|off]
 
 For each protocol (Purchase, one key; the Ahoy Logistics protocol, keys orderID
 and itemID, whose orders may always receive another item) and each size, writes
@@ -37,7 +37,7 @@ PROTOCOLS: dict[str, tuple[Path, str]] = {
 }
 
 
-def child(mode: str, spec: str, protocol: str, path: str, retire_after: int | None, size: int) -> None:
+def child(mode: str, spec: str, protocol: str, path: str, retire_after: str | None, size: int) -> None:
     """Run one step in this (fresh) process and print its numbers as JSON."""
     t = time.process_time()
     if mode == "generate":
@@ -47,7 +47,7 @@ def child(mode: str, spec: str, protocol: str, path: str, retire_after: int | No
         out = {"n": parse_only(path)}
     else:
         from protoverify.auditor.driver import audit
-        kw = {} if retire_after is None else {"retire_after": retire_after}
+        kw = {} if retire_after is None else {"retire_after": None if retire_after == "off" else int(retire_after)}
         r = audit(spec, [path], protocol=protocol, **kw)
         out = dict(r.summary())
         out["codes"] = sorted({f.code for f in r})
@@ -56,12 +56,12 @@ def child(mode: str, spec: str, protocol: str, path: str, retire_after: int | No
     print(orjson.dumps(out).decode())
 
 
-def run_child(mode: str, spec: str, protocol: str, path: str, retire_after: int | None,
+def run_child(mode: str, spec: str, protocol: str, path: str, retire_after: str | None,
               size: int = 0) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "bench.audit_memory", "--child", mode, "--spec", spec,
            "--protocol", protocol, "--size", str(size), path]
     if retire_after is not None:
-        cmd += ["--retire-after", str(retire_after)]
+        cmd += ["--retire-after", retire_after]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=REPO).stdout
     return dict(orjson.loads(out.strip().splitlines()[-1]))
 
@@ -70,8 +70,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, nargs="+", default=[1_000_000])
     ap.add_argument("--protocols", nargs="+", default=list(PROTOCOLS), choices=list(PROTOCOLS))
-    ap.add_argument("--retire-after", type=int, default=None,
-                    help="the audit's retirement horizon (default: the audit's own default)")
+    ap.add_argument("--retire-after", default=None, metavar="N|off",
+                    help="the audit's retirement horizon (default: the audit's own; off: never retire)")
     ap.add_argument("--child", default=None)
     ap.add_argument("--size", type=int, default=0)
     ap.add_argument("--spec", default=None)

@@ -435,7 +435,8 @@ class Monitor(Judge, FastPath, DecisionChecks):
                                                      message=f"{self.protocol.name}/{name}", role=s.role))
         families: dict[Context, list[Context]] = {}
         for ctx in self.open.values():
-            families.setdefault(ctx.family() if self.multikey else ctx, []).append(ctx)
+            if not ctx.closed:  # else retired, kept for the receipts it still expects (retire.py)
+                families.setdefault(ctx.family() if self.multikey else ctx, []).append(ctx)
         for root, members in families.items():
             bound: set[str] = set()
             for c in members:

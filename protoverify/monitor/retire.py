@@ -85,6 +85,8 @@ class Retirement:
                 **where(ev, grave.label, rule.qname)))
             if kind in ("reject", "drop"):  # what the exchange did needs no enactment
                 found = mon._reject(ev, rule, b, found)
+            elif kind == "receive" and mon.delivery == "receive":
+                self._receipt(ev, rule, b)
         else:
             if kind == "send":
                 found = mon._send(ev, rule, b, found)
@@ -111,9 +113,48 @@ class Retirement:
             if t not in tokens:
                 tokens[t] = grave
                 grave.tokens.append(t)
+            self._bury(t, grave)
         grave.clock = self.clock
         self.graves.move_to_end(grave)
         return grave
+
+    def _receipt(self, ev: Any, rule: MessageRule, b: Mapping[str, Any]) -> None:
+        """A receipt of a send of a buried context still counts (else DEL001 at the end)."""
+        mon = self.monitor
+        key = mon._ctx_key(ev.run, rule.keys, b)
+        ctx = mon.open.get(key)
+        if ctx is None or not ctx.closed:
+            return
+        sent = ctx.sent.get(rule.name)
+        if sent is None or sent.pending is None:
+            return
+        for r in ev.recipients or rule.recipients:
+            if r in rule.recip_set and sent.pending.get(r, 0) > 0:
+                sent.pending[r] -= 1
+                ctx.pending -= 1
+        if not ctx.pending:
+            del mon.open[key]
+
+    def _bury(self, token: Token, grave: Grave) -> None:
+        """A late message ties a live enactment to a retired one (it carries a key binding
+        of each): judged in full, the two would be one enactment, complete as the retired
+        one was. So the live one goes into the grave too, unreported (one enactment is
+        counted once). Its contexts still expecting receipts stay among the open ones,
+        closed, until the receipts come (`_receipt`); the end of the log reports those
+        that never do (DEL001), as it would have."""
+        mon = self.monitor
+        index = mon.index
+        assert index is not None
+        carriers = index.carriers.get(token)
+        if not carriers:
+            return
+        for root in {c.family() for c in carriers}:
+            members = index.members(root)
+            for t in self._drop(root, members):
+                if t not in self.tokens:
+                    self.tokens[t] = grave
+                    grave.tokens.append(t)
+            self.idle.pop(root, None)
 
     # ------------------------------------------------------------------ retiring
     def _sweep(self) -> None:
@@ -151,19 +192,8 @@ class Retirement:
             bound.update(c.values)
         if not mon.pub_outs <= bound:
             return
-        toks: dict[Token, None] = {}
-        kp = mon.keyparams
-        for c in members:
-            mon.open.pop((c.run, c.keys, c.kv), None)
-            c.closed = True
-            for p, v in c.values.items():
-                if p in kp:
-                    toks[(c.run, p, hashable(v))] = None
-        index.retire(root, members)
-        for c in members:  # parents and children refer to each other: free them now, not at a full GC
-            c.parents.clear()
-            c.children.clear()
-        grave = Grave(root.label, root.source, max(c.last_line for c in members), list(toks), self.clock)
+        toks = self._drop(root, members)
+        grave = Grave(root.label, root.source, max(c.last_line for c in members), toks, self.clock)
         self.graves[grave] = None
         for t in toks:
             self.tokens[t] = grave
@@ -172,3 +202,22 @@ class Retirement:
         if mon.on_status is not None:
             mon.on_status(EnactmentStatus(root.run, root.label, "complete", root.source, root.first_line,
                                           root.last_line, root.events))
+
+    def _drop(self, root: Context, members: list[Context]) -> list[Token]:
+        """Take `root`'s family out of the Monitor and the index; return its key bindings."""
+        mon = self.monitor
+        assert mon.index is not None
+        toks: dict[Token, None] = {}
+        kp = mon.keyparams
+        for c in members:
+            if not c.pending:
+                mon.open.pop((c.run, c.keys, c.kv), None)
+            c.closed = True
+            for p, v in c.values.items():
+                if p in kp:
+                    toks[(c.run, p, hashable(v))] = None
+        mon.index.retire(root, members)
+        for c in members:  # parents and children refer to each other: free them now, not at a full GC
+            c.parents.clear()
+            c.children.clear()
+        return list(toks)

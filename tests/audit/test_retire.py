@@ -3,10 +3,14 @@ retirement horizon"): memory bounded by the horizon, CMP003 instead of false fin
 for a late message of a retired enactment, and nothing else changed."""
 from __future__ import annotations
 
+import io
 import random
+from pathlib import Path
 from typing import Any
 
 import msgspec
+import orjson
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -172,3 +176,65 @@ def test_tiny_horizon_changes_only_retired_messages_keyed(flat, seed, horizon, d
        delivery=st.sampled_from(["send", "receive"]), mutation=st.integers(0, 2))
 def test_tiny_horizon_changes_only_retired_messages_multikey(flat, seed, horizon, delivery, mutation):
     _same_except_retired(flat, _log(flat, seed, delivery, mutation), delivery, horizon)
+
+
+def _native(msgs: list[tuple[str, str, str, dict[str, Any]]], run: str) -> bytes:
+    return b"".join(orjson.dumps({"kind": "send", "message": m, "sender": s, "recipients": [r], "bindings": b,
+                                  "run": run}) + b"\n" for m, s, r, b in msgs)
+
+
+def _orders(prefix: str, n: int) -> list[tuple[str, str, str, dict[str, Any]]]:
+    return [m for k in range(n) for m in order(f"{prefix}{k}", [f"{prefix}{k}-i"])]
+
+
+@pytest.fixture
+def late_logs(tmp_path: Path) -> list[str]:
+    """Two runs, each over two files; each ends with a late item of its first order."""
+    files = {"1-a.jsonl": _native(_orders("a", 3), "a"),
+             "2-a.jsonl": _native(_orders("x", 2) + item("a0", "late"), "a"),
+             "3-b.jsonl": _native(_orders("b", 4), "b"),
+             "4-b.jsonl": _native(item("b0", "late"), "b")}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    return [str(tmp_path / n) for n in files]
+
+
+def test_parallel_audit_retires_as_one_process_does(late_logs: list[str]) -> None:
+    from protoverify.auditor.parallel import audit_parallel
+
+    single = audit(AHOY, late_logs, protocol="Logistics", retire_after=5, record_enactments=True)
+    assert [(f.code, Path(f.source).name, f.enactment) for f in single] == \
+        [("CMP003", "2-a.jsonl", "orderID=a0")] * 3 + [("CMP003", "4-b.jsonl", "orderID=b0")] * 3
+    par = audit_parallel(AHOY, late_logs, protocol="Logistics", retire_after=5, record_enactments=True, jobs=2)
+    assert key(par) == key(single)
+    assert par.summary() == single.summary() and par.complete == 9
+    assert sorted(par.statuses, key=repr) == sorted(single.statuses, key=repr)
+
+
+def _cli(*args: str) -> tuple[int, Any]:
+    from protoverify.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(args), stdout=out, stderr=err)
+    return code, orjson.loads(out.getvalue()) if out.getvalue().startswith("{") else err.getvalue()
+
+
+def test_cli_and_configuration_take_the_horizon(late_logs: list[str], tmp_path: Path, monkeypatch) -> None:
+    base = ["audit", "--spec", str(AHOY), "--protocol", "Logistics", "--format", "json"]
+    code, doc = _cli(*base, *late_logs)
+    assert code == 0 and doc["findings"] == []  # the default horizon is far beyond these logs
+    code, doc = _cli(*base, "--retire-after", "5", *late_logs)
+    assert code == 0 and [f["code"] for f in doc["findings"]] == ["CMP003"] * 6  # a warning: exit 0
+    assert _cli(*base, "--retire-after", "-1", *late_logs)[0] == 2
+    (tmp_path / ".git").mkdir()
+    table = f'[tool.protoverify]\n[[tool.protoverify.audit]]\nspec = "{AHOY}"\nlogs = ["*.jsonl"]\n' \
+            'protocol = "Logistics"\n'
+    (tmp_path / "pyproject.toml").write_text(table + "retire-after = 5\n")
+    monkeypatch.chdir(tmp_path)
+    code, doc = _cli("audit", "--format", "json")
+    assert code == 0 and [f["code"] for f in doc["findings"]] == ["CMP003"] * 6
+    code, doc = _cli("audit", "--format", "json", "--retire-after", "100")  # the command line wins
+    assert code == 0 and doc["findings"] == []
+    (tmp_path / "pyproject.toml").write_text(table + "retire-after = -5\n")
+    code, err = _cli("audit")
+    assert code == 2 and "retire-after must be a number of events" in err

@@ -12,7 +12,8 @@ and order). How:
   consecutive inputs. Contiguity is what makes the order exact: the Monitor's
   bounded memory of closed enactments (`keep_closed`) evicts by how many
   enactments closed since, and between two files of one partition every closing
-  happens in that partition.
+  happens in that partition. Retirement of multi-key enactments (`retire_after`)
+  counts the Monitor's events since an enactment's last one, all in its partition.
 * **Replay.** Each partition (consecutive partitions are batched into one task) is
   replayed by its own `Replay`, in input order, as the single-process audit would.
 * **Merge.** Findings during replay concatenate in input order. The end-of-log

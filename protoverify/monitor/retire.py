@@ -97,18 +97,26 @@ class Retirement:
             ctx = mon.open.get(mon._ctx_key(ev.run, rule.keys, b))
             if ctx is not None:
                 root = ctx.family()
-                self.idle[root] = self.clock
-                self.idle.move_to_end(root)
+                idle = self.idle
+                if root in idle:
+                    idle.move_to_end(root)
+                idle[root] = self.clock
         self._sweep()
         return found
 
     def _grave(self, run: Any, rule: MessageRule, b: Mapping[str, Any]) -> Grave | None:
         """The grave holding one of the message's key bindings; the others join it."""
         tokens = self.tokens
-        mine = [(run, p, hashable(b[p])) for p in rule.links if p in b]
-        grave = next((g for g in (tokens.get(t) for t in mine) if g is not None), None)
+        grave = None
+        for p in rule.links:  # once per event: no list built unless a grave is hit
+            if p in b:
+                v = b[p]
+                grave = tokens.get((run, p, v if type(v) is str else hashable(v)))
+                if grave is not None:
+                    break
         if grave is None:
             return None
+        mine = [(run, p, hashable(b[p])) for p in rule.links if p in b]
         for t in mine:
             if t not in tokens:
                 tokens[t] = grave

@@ -77,12 +77,7 @@ class Retirement:
         kind = ev.kind
         grave = self._grave(ev.run, rule, b) if self.tokens else None
         if grave is not None:
-            found.append(finding(
-                "CMP003", f"{rule.name} belongs to enactment {grave.label}, retired as complete after "
-                f"{self.horizon} events without one of its own (its last at line {grave.line}): "
-                "this message was not checked",
-                expected=f"a horizon (--retire-after) above {self.horizon} events",
-                **where(ev, grave.label, rule.qname)))
+            found.append(self.finding(ev, rule, grave))
             if kind in ("reject", "drop"):  # what the exchange did needs no enactment
                 found = mon._reject(ev, rule, b, found)
             elif kind == "receive" and mon.delivery == "receive":
@@ -103,6 +98,23 @@ class Retirement:
                 idle[root] = self.clock
         self._sweep()
         return found
+
+    def finding(self, ev: Any, rule: MessageRule, grave: Grave, role: str | None = None,
+                what: str = "this message was not checked") -> Finding:
+        """CMP003: `ev` (about `rule`) needed the retired enactment of `grave`."""
+        return finding("CMP003", f"{rule.name} belongs to enactment {grave.label}, retired as complete after "
+                       f"{self.horizon} events without one of its own (its last at line {grave.line}): {what}",
+                       expected=f"a horizon (--retire-after) above {self.horizon} events",
+                       **where(ev, grave.label, rule.qname, role))
+
+    def holding(self, run: Any, bindings: Mapping[str, Any]) -> Grave | None:
+        """The grave holding one of these key bindings, if any (nothing changes)."""
+        tokens = self.tokens
+        for p, v in bindings.items():
+            g = tokens.get((run, p, hashable(v)))
+            if g is not None:
+                return g
+        return None
 
     def _grave(self, run: Any, rule: MessageRule, b: Mapping[str, Any]) -> Grave | None:
         """The grave holding one of the message's key bindings; the others join it."""

@@ -238,3 +238,17 @@ def test_cli_and_configuration_take_the_horizon(late_logs: list[str], tmp_path: 
     (tmp_path / "pyproject.toml").write_text(table + "retire-after = -5\n")
     code, err = _cli("audit")
     assert code == 2 and "retire-after must be a number of events" in err
+
+
+def test_a_choice_in_a_retired_enactment_is_cmp003_not_dec003() -> None:
+    log = events(order("o1", ["i1"]) + _orders("x", 4))
+    choice = Event(kind="decision", message="Logistics/RequestWrapping", sender=M, source="log.jsonl",
+                   line=len(log) + 1, agent="merchant",
+                   decision={"agent": "merchant", "role": M, "choice": 1, "parsed": {"choice": 1}, "raw": "{}",
+                             "params": {"itemID": "i2", "item": "cup"},
+                             "options": [{"number": 1, "message": "Logistics/RequestWrapping",
+                                          "bound": {"orderID": "o1"}, "fill": ["itemID", "item"]}]})
+    assert list(audit(LOGISTICS, [[*log, choice]], retire_after=None)) == []
+    r = audit(LOGISTICS, [[*log, choice]], retire_after=5)
+    assert [(f.code, f.line, f.enactment, f.role) for f in r] == [("CMP003", choice.line, "orderID=o1", M)]
+    assert r.findings[0].text.endswith("this choice was not checked")

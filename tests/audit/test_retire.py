@@ -153,9 +153,8 @@ def _judged(r: AuditResult) -> list[tuple[Any, ...]]:
 def _same_except_retired(flat: FlatProtocol, evs: list[Event], delivery: str, horizon: int) -> None:
     full = audit(flat, [evs], delivery=delivery, retire_after=None)
     tiny = audit(flat, [evs], delivery=delivery, retire_after=horizon)
+    _same_except_retired_result(full, tiny)
     retired = {(f.source, f.line) for f in tiny if f.code == "CMP003"}
-    assert [k for k in _judged(tiny) if k[0] != "CMP003"] == \
-        [k for k in _judged(full) if (k[1], k[2]) not in retired]
     assert tiny.complete + tiny.incomplete <= full.complete + full.incomplete + len(retired)
     assert key(audit(flat, [evs], delivery=delivery, retire_after=len(evs))) == key(full)
 
@@ -252,3 +251,28 @@ def test_a_choice_in_a_retired_enactment_is_cmp003_not_dec003() -> None:
     r = audit(LOGISTICS, [[*log, choice]], retire_after=5)
     assert [(f.code, f.line, f.enactment, f.role) for f in r] == [("CMP003", choice.line, "orderID=o1", M)]
     assert r.findings[0].text.endswith("this choice was not checked")
+
+
+def test_real_logs_audit_the_same_with_and_without_retirement() -> None:
+    """The Ahoy corpus and the shipped mixed example: the default horizon is exact (the
+    logs are shorter), and even a horizon of 0 changes nothing but CMP003 lines."""
+    from tests.helpers.paths import corpus_path
+
+    root = corpus_path("ahoy")
+    logs = [(AHOY, p) for p in sorted(root.glob("demo/**/*.log"))]
+    logs.append(([REPO / "specs" / "purchase.bspl", REPO / "specs" / "logistics.bspl"],
+                 REPO / "examples" / "logs" / "mixed" / "purchase-and-logistics.jsonl"))
+    assert len(logs) > 20
+    events = 0
+    for spec, log in logs:
+        full = audit(spec, [log], retire_after=None)
+        assert key(audit(spec, [log])) == key(full), log
+        _same_except_retired_result(full, audit(spec, [log], retire_after=0))
+        events += full.events
+    assert events > 50
+
+
+def _same_except_retired_result(full: AuditResult, tiny: AuditResult) -> None:
+    retired = {(f.source, f.line) for f in tiny if f.code == "CMP003"}
+    assert [k for k in _judged(tiny) if k[0] != "CMP003"] == \
+        [k for k in _judged(full) if (k[1], k[2]) not in retired]

@@ -47,7 +47,8 @@ def audit(spec: SpecSource | Sequence[SpecSource],
           checker: Mapping[str, Any] | str | None = None, *,
           delivery: Delivery | None = None, record_enactments: bool = False,
           keep_closed: int = 10000,
-          progress: Callable[[str, int], None] | None = None) -> AuditResult:
+          progress: Callable[[str, int], None] | None = None,
+          retire_after: int | None = 20_000) -> AuditResult:
     """Audit recorded enactments against a BSPL protocol (see docs/auditing.md).
 
     `spec`: a Specification, a FlatProtocol, or a path to a .bspl file; or a list
@@ -60,6 +61,9 @@ def audit(spec: SpecSource | Sequence[SpecSource],
     records receipts, else "send". `record_enactments`: keep the status of every
     enactment, not only those with findings or left incomplete. `keep_closed`:
     how many retired enactments are remembered for late duplicates.
+    `retire_after`: multi-key enactments, which never close on their own, are retired
+    once complete and idle for that many events (a later message of one is CMP003;
+    None: keep them all; docs/auditing.md, "Memory and the retirement horizon").
     `progress(path, events)` is called now and then.
     Raises AuditInputError for an unreadable spec or checker. A log that cannot be
     audited (missing, unreadable, binary, not a log) is a REC007 finding, listed in
@@ -69,4 +73,4 @@ def audit(spec: SpecSource | Sequence[SpecSource],
 
     return _audit(spec, sources, protocol=protocol, format=format, checker=checker,
                   delivery=delivery, record_enactments=record_enactments,
-                  keep_closed=keep_closed, progress=progress)
+                  keep_closed=keep_closed, progress=progress, retire_after=retire_after)

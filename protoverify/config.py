@@ -140,6 +140,9 @@ def load(path: str | os.PathLike[str]) -> Config:
             raise ConfigError(f"{where}: needs `spec` and `logs`")
         opts = _options({k: v for k, v in a.items() if k not in ("spec", "logs")}, where)
         validate_options(opts, AUDIT_OPTIONS, where)
+        if "retire_after" in opts and (type(opts["retire_after"]) is not int or opts["retire_after"] < 0):
+            raise ConfigError(f"{where}: option retire-after must be a number of events, 0 or more "
+                              f"({opts['retire_after']!r})")
         if "exclude" in opts:
             opts["exclude"] = _anchor(_strings(opts["exclude"], where), base)
         if "checker" in opts and (base / str(opts["checker"])).exists():
@@ -153,7 +156,7 @@ CHECK_OPTIONS = {"fail_on": str, "select": list, "ignore": list, "per_file_ignor
                  "timeout": (int, float), "strict": bool, "verify": bool, "quiet": bool, "exclude": list,
                  "jobs": int, "cache": str}
 AUDIT_OPTIONS = {"fail_on": str, "checker": str, "protocol": str, "format_in": str, "delivery": str,
-                 "exclude": list}
+                 "exclude": list, "retire_after": int}
 
 
 def validate_options(opts: Mapping[str, Any], allowed: Mapping[str, Any], where: str) -> None:

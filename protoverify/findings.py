@@ -108,6 +108,10 @@ CODES: dict[str, Code] = {c.code: c for c in (
        "message (the expected messages are listed)."),
     _c("CMP002", "completion", "error", "incomplete: deadlock",
        "At the end of the log the enactment is incomplete and no role can send anything."),
+    _c("CMP003", "completion", "warning", "enactment retired",
+       "The message carries a key binding of a complete multi-key enactment that was retired after "
+       "`--retire-after` events without activity, so its checks could not be made (audit again with "
+       "a larger horizon)."),
     # decision (LLM logs)
     _c("DEC001", "decision", "error", "reply not JSON",
        "The LLM reply could not be parsed as JSON."),

@@ -51,7 +51,8 @@ MODES: tuple[Mode, ...] = (
          "in transit."),
     Mode("log-defect", "log or infrastructure defect",
          "Not the agent's protocol behaviour: an unreadable record or input, a record missing a "
-         "field the format requires, an ambiguous message name, an LLM call that got no reply."),
+         "field the format requires, an ambiguous message name, an LLM call that got no reply, a "
+         "message of an enactment the audit had already retired (not checked)."),
 )
 
 #: Mode id -> Mode, in the order above (the order of tables and plot legends).
@@ -69,7 +70,7 @@ MODE_OF: dict[str, str] = {
     "DUP001": "delivery", "DUP002": "delivery",
     "DEL001": "delivery", "DEL002": "delivery", "DEL003": "policy", "DEL004": "delivery",
     "DEL005": "delivery",
-    "CMP001": "completion", "CMP002": "completion",
+    "CMP001": "completion", "CMP002": "completion", "CMP003": "log-defect",
     "DEC001": "invalid-reply", "DEC002": "invalid-reply", "DEC003": "out-of-turn",
     "DEC004": "invented-value", "DEC005": "declined", "DEC006": "invalid-reply",
     "DEC007": "invalid-reply", "DEC008": "log-defect", "DEC009": "loop",

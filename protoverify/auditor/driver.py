@@ -29,6 +29,11 @@ from .result import AuditInputError, AuditResult
 
 Progress = Callable[[str, int], None]
 
+#: The default retirement horizon of multi-key enactments, in events of their protocol:
+#: a complete enactment with no event of its own for this long is retired (CMP003 if it
+#: turns up again). Memory grows with it (docs/benchmarks.md, "audit memory").
+RETIRE_AFTER = 20_000
+
 
 def _load_spec(spec: Specification | FlatProtocol | str | os.PathLike[str]) -> Specification | FlatProtocol:
     if isinstance(spec, (Specification, FlatProtocol)):
@@ -132,10 +137,12 @@ class _Router:
     """Routes events to one Monitor per protocol (one, unless the spec has several and none is named)."""
 
     def __init__(self, specs: Sequence[Specification | FlatProtocol], protocol: str | None, delivery: Delivery,
-                 on_status: Callable[[EnactmentStatus], None], keep_closed: int) -> None:
+                 on_status: Callable[[EnactmentStatus], None], keep_closed: int,
+                 retire_after: int | None = None) -> None:
         self.delivery = delivery
         self.on_status = on_status
         self.keep_closed = keep_closed
+        self.retire_after = retire_after
         self.monitors: dict[str, Monitor] = {}
         self.flat: dict[str, FlatProtocol] = {}
         self.default: str | None = None
@@ -182,7 +189,8 @@ class _Router:
         m = self.monitors.get(name)
         if m is None:
             m = self.monitors[name] = Monitor(self.flat[name], delivery=self.delivery,
-                                              keep_closed=self.keep_closed, on_status=self.on_status)
+                                              keep_closed=self.keep_closed, on_status=self.on_status,
+                                              retire_after=self.retire_after)
         return m
 
     def route(self, ev: Event) -> Monitor | None:
@@ -283,7 +291,7 @@ def audit(spec: SpecArg | Sequence[SpecArg],
           protocol: str | None = None, format: str | None = None,
           checker: Mapping[str, Any] | str | None = None, delivery: str | None = None,
           record_enactments: bool = False, keep_closed: int = 10000,
-          progress: Progress | None = None) -> AuditResult:
+          progress: Progress | None = None, retire_after: int | None = RETIRE_AFTER) -> AuditResult:
     """Audit logs against a BSPL protocol, or several specs at once.
 
     `spec`: one spec (a path, its text, a Specification or a FlatProtocol) or a
@@ -299,9 +307,13 @@ def audit(spec: SpecArg | Sequence[SpecArg],
     an input that cannot be audited (missing, unreadable, not a log, binary) is a
     REC007 finding and is listed in `result.unread`, and the others are audited.
     An empty file is a log of zero events.
+
+    `retire_after`: the retirement horizon of multi-key enactments, in events (None: keep
+    them all; docs/auditing.md, "Memory and the retirement horizon").
     """
     prep = prepare(spec, sources, format, checker, delivery)
-    replay = Replay(prep.loaded, protocol, prep.mode, prep.profile, record_enactments, keep_closed, progress)
+    replay = Replay(prep.loaded, protocol, prep.mode, prep.profile, record_enactments, keep_closed, progress,
+                    retire_after)
     for path, fmt, items in prep.plan:
         replay.feed(path, fmt, items, prep.failed.get(path))
     for mon in replay.router.monitors.values():
@@ -371,7 +383,7 @@ class Replay:
 
     def __init__(self, loaded: Sequence[Specification | FlatProtocol], protocol: str | None, mode: Delivery,
                  profile: Mapping[str, Any], record_enactments: bool, keep_closed: int,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, retire_after: int | None = None) -> None:
         self.result = result = AuditResult(delivery=mode)
         self.record_enactments = record_enactments
         self.progress = progress
@@ -387,7 +399,7 @@ class Replay:
                 result.incomplete += 1
                 statuses.append(st)
 
-        self.router = _Router(loaded, protocol, mode, on_status, keep_closed)
+        self.router = _Router(loaded, protocol, mode, on_status, keep_closed, retire_after)
         result.protocols = list(self.router.flat)
         self.disabled = frozenset(profile.get("disable", ()))
         self.severity = {code: Severity(level) for code, level in profile.get("severity", {}).items()}

@@ -12,7 +12,8 @@ and order). How:
   consecutive inputs. Contiguity is what makes the order exact: the Monitor's
   bounded memory of closed enactments (`keep_closed`) evicts by how many
   enactments closed since, and between two files of one partition every closing
-  happens in that partition.
+  happens in that partition. Retirement of multi-key enactments (`retire_after`)
+  counts the Monitor's events since an enactment's last one, all in its partition.
 * **Replay.** Each partition (consecutive partitions are batched into one task) is
   replayed by its own `Replay`, in input order, as the single-process audit would.
 * **Merge.** Findings during replay concatenate in input order. The end-of-log
@@ -36,7 +37,7 @@ from typing import Any
 
 from ..findings import Finding
 from ..monitor.monitor import Delivery, EnactmentStatus
-from .driver import Progress, Replay, SpecArg, _hints, _load_spec, prepare
+from .driver import RETIRE_AFTER, Progress, Replay, SpecArg, _hints, _load_spec, prepare
 from .result import AuditInputError, AuditResult
 
 #: Sentinel token of run-less events (all of them share one pseudo-run).
@@ -58,6 +59,7 @@ class _Task:
     record_enactments: bool
     keep_closed: int
     entries: list[tuple[str, str | None, str | None]]  # (path, format, why it cannot be read)
+    retire_after: int | None = RETIRE_AFTER
 
 
 @dataclass
@@ -147,7 +149,7 @@ def _del001_counts(ctxs: Iterable[Any]) -> list[int]:
 def _replay(task: _Task) -> _Part:
     """Replay one task's inputs in order; end each Monitor with its findings tagged for the merge."""
     replay = Replay([_load_spec(s) for s in task.specs], task.protocol, task.mode, task.profile,
-                    task.record_enactments, task.keep_closed)
+                    task.record_enactments, task.keep_closed, retire_after=task.retire_after)
     for path, fmt, failed in task.entries:
         replay.feed(path, fmt, None, failed)
     replay.record_enactments = True  # the merge decides which end-of-log statuses to keep
@@ -293,7 +295,7 @@ def audit_parallel(spec: SpecArg | Sequence[SpecArg], sources: Sequence[str | os
                    checker: Mapping[str, Any] | str | None = None, delivery: str | None = None,
                    record_enactments: bool = False, keep_closed: int = 10000,
                    progress: Progress | None = None, jobs: int = 2, engine: str = "local",
-                   scheduler: str | None = None) -> AuditResult:
+                   scheduler: str | None = None, retire_after: int | None = RETIRE_AFTER) -> AuditResult:
     """`driver.audit` over `jobs` local processes (engine "local") or a Dask cluster
     (engine "dask": `scheduler` address, or a LocalCluster of `jobs` workers).
     Same arguments and same result; inputs are paths only."""
@@ -303,12 +305,13 @@ def audit_parallel(spec: SpecArg | Sequence[SpecArg], sources: Sequence[str | os
     Replay(prep.loaded, protocol, prep.mode, prep.profile, record_enactments, keep_closed)  # spec errors, now
     entries = [(p, fmt, prep.failed.get(p)) for p, fmt, _ in prep.plan]
     if engine == "local" and (jobs <= 1 or len(entries) <= 1):
-        return audit(spec, sources, protocol, format, checker, delivery, record_enactments, keep_closed, progress)
+        return audit(spec, sources, protocol, format, checker, delivery, record_enactments, keep_closed, progress,
+                     retire_after)
     specs = [os.fspath(s) if isinstance(s, os.PathLike) else s for s in prep.specs]
     mode: Delivery = prep.mode
 
     def task(es: list[tuple[str, str | None, str | None]]) -> _Task:
-        return _Task(specs, protocol, mode, dict(prep.profile), record_enactments, keep_closed, es)
+        return _Task(specs, protocol, mode, dict(prep.profile), record_enactments, keep_closed, es, retire_after)
 
     if engine == "dask":
         run, close, workers = _dask_mapper(scheduler, jobs)

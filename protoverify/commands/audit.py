@@ -34,10 +34,11 @@ class _Job:
     checker: str | None
     delivery: str
     exclude: tuple[str, ...]
+    retire_after: int | None = None
 
 
 def _configured_jobs(protocol: str | None, format_in: str, checker: str | None, delivery: str,
-                     fail_on: str, exclude: tuple[str, ...]) -> list[_Job]:
+                     fail_on: str, exclude: tuple[str, ...], retire_after: int | None = None) -> list[_Job]:
     """The `[[audit]]` tables of the project's configuration; command-line options win."""
     from ..config import ConfigError, discover
 
@@ -59,7 +60,8 @@ def _configured_jobs(protocol: str | None, format_in: str, checker: str | None, 
                          format_in if "format_in" in given else o.get("format_in", format_in),
                          checker if "checker" in given else o.get("checker"),
                          delivery if "delivery" in given else o.get("delivery", delivery),
-                         exclude + tuple(cfg.exclude) + tuple(o.get("exclude", ()))))
+                         exclude + tuple(cfg.exclude) + tuple(o.get("exclude", ())),
+                         retire_after if "retire_after" in given else o.get("retire_after")))
     fails = {o for a in cfg.audits for o in [a.options.get("fail_on")] if o}
     if "fail_on" not in given and fails:
         # the strictest of the tables' (one exit code for the whole job)
@@ -132,6 +134,9 @@ class _Progress:
 @click.option("--delivery", default="auto", show_default=True, type=click.Choice(["auto", "send", "receive"]),
               help="When recipients learn: at send, at receive, or auto (receive if a log records receipts).")
 @click.option("--checker", default=None, help="Checker profile (JSON file or name in checkers/).")
+@click.option("--retire-after", "retire_after", default=None, type=click.IntRange(min=0), metavar="N",
+              help="Multi-key protocols: retire a complete enactment after N events without one of its "
+                   "own, to bound memory; a later message of it is CMP003 [default: 20000].")
 @click.option("--jobs", "-j", "jobs", default=1, show_default=True, type=click.IntRange(min=1),
               help="Audit in N local processes (inputs partitioned by run; same findings, same order).")
 @click.option("--engine", default="local", show_default=True, type=click.Choice(["local", "dask"]),
@@ -142,7 +147,7 @@ class _Progress:
 def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...], protocol: str | None,
           format_in: str, fmt: str,
           output: str | None, fail_on: str, delivery: str, checker: str | None,
-          jobs: int, engine: str, scheduler: str | None) -> None:
+          retire_after: int | None, jobs: int, engine: str, scheduler: str | None) -> None:
     """Audit the recorded enactments in LOGS against the protocol in --spec.
 
     LOGS are files (plain, or gzip/bz2/xz compressed), directories (recursed for
@@ -156,7 +161,7 @@ def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...
     from ._inputs import LOG_SUFFIXES, SPEC_SUFFIXES, expand, rename_sources, stdin_files
 
     if not logs and not specs:  # the project's audits, from [tool.protoverify] / protoverify.toml
-        tables = _configured_jobs(protocol, format_in, checker, delivery, fail_on, exclude)
+        tables = _configured_jobs(protocol, format_in, checker, delivery, fail_on, exclude, retire_after)
     elif not specs:
         echo("Error: Missing option '--spec'.", err=True)
         raise SystemExit(2)
@@ -164,7 +169,7 @@ def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...
         echo("Error: Missing argument 'LOGS...'.", err=True)
         raise SystemExit(2)
     else:
-        tables = [_Job(list(specs), list(logs), protocol, format_in, checker, delivery, exclude)]
+        tables = [_Job(list(specs), list(logs), protocol, format_in, checker, delivery, exclude, retire_after)]
     if scheduler and engine != "dask":
         echo("Error: --scheduler needs --engine dask.", err=True)
         raise SystemExit(2)
@@ -185,6 +190,8 @@ def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...
                     protocol=job.protocol, format=None if job.format_in == "auto" else job.format_in,
                     checker=job.checker, delivery=None if job.delivery == "auto" else job.delivery,
                     record_enactments=fmt == "junit", progress=progress)
+                if job.retire_after is not None:
+                    options["retire_after"] = job.retire_after
                 if engine == "dask" or jobs > 1:
                     result = audit_parallel(spec, paths, jobs=max(jobs, 2) if engine == "dask" and not scheduler
                                             else jobs, engine=engine, scheduler=scheduler, **options)

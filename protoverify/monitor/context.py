@@ -209,6 +209,26 @@ class BindingIndex:
             if self.first.get((ctx.run, p, v)) is ctx:
                 del self.first[(ctx.run, p, v)]
 
+    def retire(self, root: Context, members: Iterable[Context]) -> None:
+        """Drop a whole family (`root`'s `members`): its index entries, the values its roles
+        saw, its member list. Only a whole family: another family never shares its key
+        bindings (a shared binding would have joined them)."""
+        values = self.values
+        kp = self.keyparams
+        for c in members:
+            self.forget(c)
+            for p, v in c.values.items():
+                if p not in kp:
+                    continue
+                h = hashable(v)
+                for role in c.know:
+                    seen = values.get((c.run, role, p))
+                    if seen is not None:
+                        seen.pop(h, None)
+                        if not seen:
+                            del values[(c.run, role, p)]
+        self._members.pop(root, None)
+
     def linked(self, run: Any, role: str, seed: Mapping[str, Any]) -> list[Context]:
         """The contexts of `role`'s observations linked to `seed` (key name -> value)."""
         seen = self.seen

@@ -94,6 +94,11 @@ class DecisionChecks(MonitorState):
                 if rule.in_keys and any(rule.qname in {e.message for e in self._enabled_in(c, role)}
                                         for c in self.open.values() if c.run == ev.run):
                     return found
+            retired = self.retirement
+            grave = retired.holding(ev.run, keys) if retired is not None and keys else None
+            if retired is not None and grave is not None:  # what was enabled there is unknown now
+                found.append(retired.finding(ev, rule, grave, role, "this choice was not checked"))
+                return found
             ctx = self.context(ev.run, keys) if len(keys) == len(rule.keys) else None
             en = self.enabled(ev.run, ctx if ctx is not None else (keys or None), role)
             names = {e.message for e in en}

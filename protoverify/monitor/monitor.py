@@ -39,6 +39,7 @@ from .context import FRESH, MISSING, BindingIndex, Context, hashable
 from .decisions import DecisionChecks
 from .fastpath import FastPath
 from .judge import Judge
+from .retire import Retirement
 from .wording import where
 
 Delivery = Literal["send", "receive"]
@@ -87,15 +88,20 @@ class Monitor(Judge, FastPath, DecisionChecks):
     `finish() -> list[Finding]` reports what is left open at the end of the log;
     `enabled(run, enactment, role)` lists what a role may send now.
     `keep_closed` bounds how many closed (complete, quiescent) enactments are
-    remembered for late duplicates; open ones are all kept. `fast_path=False`
-    turns off the plain-send fast path and the one-key-set shortcut for knowledge
-    (same results, slower: for tests).
+    remembered for late duplicates; open ones are all kept. `retire_after` (multi-key
+    protocols, whose enactments can always receive another sub-enactment and so never
+    close): retire a complete enactment after that many events without one of its
+    own, and report a later message of it as CMP003 for `forget_after` more events
+    (`retire.py`; None: never retire; default forget: 10 horizons, at least 100,000).
+    `fast_path=False` turns off the plain-send fast path and the one-key-set shortcut
+    for knowledge (same results, slower: for tests).
     """
 
     def __init__(self, protocol: FlatProtocol, delivery: Delivery = "send",
                  keep_closed: int = 10000,
                  on_status: Callable[[EnactmentStatus], None] | None = None,
-                 fast_path: bool = True) -> None:
+                 fast_path: bool = True, retire_after: int | None = None,
+                 forget_after: int | None = None) -> None:
         self.protocol = protocol
         self.delivery: Delivery = delivery
         self.keep_closed = keep_closed
@@ -147,6 +153,9 @@ class Monitor(Judge, FastPath, DecisionChecks):
         self.incomplete_count = 0
         self._last_error: dict[tuple[str | None, str | None], bool] = {}
         self._streak: dict[tuple[str | None, str | None, str | None], tuple[str, int]] = {}
+        #: the retirement of idle complete multi-key enactments (None: off)
+        self.retirement: Retirement | None = Retirement(self, retire_after, forget_after) \
+            if retire_after is not None and self.multikey and self.index is not None else None
 
     # ---------------------------------------------------------------- lookup
     def rule(self, name: str | None) -> MessageRule | None:
@@ -358,6 +367,8 @@ class Monitor(Judge, FastPath, DecisionChecks):
             found = self._record(ev, rule, b)
             if any(k not in b for k in rule.keys):
                 return found
+        if self.retirement is not None:
+            return self.retirement.apply(ev, rule, b, found)
         if kind == "send":
             return self._send(ev, rule, b, found)
         if kind == "receive":
@@ -425,7 +436,8 @@ class Monitor(Judge, FastPath, DecisionChecks):
                                                      message=f"{self.protocol.name}/{name}", role=s.role))
         families: dict[Context, list[Context]] = {}
         for ctx in self.open.values():
-            families.setdefault(ctx.family() if self.multikey else ctx, []).append(ctx)
+            if not ctx.closed:  # else retired, kept for the receipts it still expects (retire.py)
+                families.setdefault(ctx.family() if self.multikey else ctx, []).append(ctx)
         for root, members in families.items():
             bound: set[str] = set()
             for c in members:

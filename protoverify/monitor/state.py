@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .compiled import MessageRule
     from .context import BindingIndex, Context
     from .monitor import Delivery, Enabled
+    from .retire import Retirement
 
 
 class MonitorState:
@@ -30,6 +31,7 @@ class MonitorState:
     input_roles: frozenset[str]
     multikey: bool
     index: BindingIndex | None
+    retirement: Retirement | None
     open: dict[tuple[Any, ...], Context]
     closed: OrderedDict[tuple[Any, ...], Context]
     _by_name: dict[str, MessageRule]

@@ -22,6 +22,7 @@ import orjson
 
 from ..bspl import FlatProtocol, Specification, flatten, load
 from ..findings import CODES, Finding, Severity, finding
+from ..monitor.compact import CompactSends
 from ..monitor.monitor import Delivery, EnactmentStatus, Monitor
 from ..traces._open import open_log
 from ..traces.event import BadRecord, Event, ReadStats
@@ -304,6 +305,7 @@ def audit(spec: SpecArg | Sequence[SpecArg],
     replay = Replay(prep.loaded, protocol, prep.mode, prep.profile, record_enactments, keep_closed, progress)
     for path, fmt, items in prep.plan:
         replay.feed(path, fmt, items, prep.failed.get(path))
+    replay.settle()
     for mon in replay.router.monitors.values():
         replay.emit(mon.finish())
     result = replay.result
@@ -365,8 +367,12 @@ class Replay:
     """One audit's state: the router and its Monitors, and the result being filled.
 
     `feed` replays one input after the other (in the order given: findings come out
-    in input order, then line order); the caller finishes the monitors. The
-    parallel audit (`parallel.py`) runs one Replay per partition of the inputs.
+    in input order, then line order); the caller then calls `settle` and finishes the
+    monitors. The parallel audit (`parallel.py`) runs one Replay per partition of the inputs.
+
+    A native log audited against one protocol goes first through `CompactSends`
+    (plain sends in compact form); the Monitor takes over, with the exact state,
+    at the first event that is not one, and for every other input.
     """
 
     def __init__(self, loaded: Sequence[Specification | FlatProtocol], protocol: str | None, mode: Delivery,
@@ -389,6 +395,8 @@ class Replay:
 
         self.router = _Router(loaded, protocol, mode, on_status, keep_closed)
         result.protocols = list(self.router.flat)
+        self._compact: CompactSends | None = None
+        self._compact_tried = False
         self.disabled = frozenset(profile.get("disable", ()))
         self.severity = {code: Severity(level) for code, level in profile.get("severity", {}).items()}
 
@@ -402,6 +410,31 @@ class Replay:
             out.append(f)
             if f.enactment is not None:
                 per[(f.run, f.enactment)] += 1
+
+    def _compact_replay(self) -> CompactSends | None:
+        """The compact replay of the single Monitor, while it is on (see `CompactSends`)."""
+        if not self._compact_tried:
+            self._compact_tried = True
+            router = self.router
+            if router.default is not None and not self.record_enactments and self.result.delivery == "send":
+                mon = router.monitor(router.default)
+                if CompactSends.applies(mon):
+                    self._compact = CompactSends(mon)
+        c = self._compact
+        return c if c is not None and c.active else None
+
+    def _handover(self, history: bool = True) -> None:
+        """The Monitor takes over from the compact replay (`history`: with the retired
+        enactments, needed unless the input has ended)."""
+        c = self._compact
+        if c is not None:
+            c.flush(history)
+            self.result.complete += c.completed
+            c.completed = 0
+
+    def settle(self) -> None:
+        """The input has ended: the Monitors hold every enactment before they finish."""
+        self._handover(history=False)
 
     def feed(self, path: str, fmt: str | None, items: Any,
              failed: str | None) -> None:
@@ -421,12 +454,18 @@ class Replay:
             result.formats[path] = fmt or "?"
             if fmt == "empty":
                 return
+            if fmt == "native":
+                compact = self._compact_replay()
+                if compact is not None:
+                    self._feed_compact(path, compact, stats)
+                    return
             try:
                 items = read(path, format=fmt, schema=router.schema, stats=stats)
             except (FormatError, ValueError) as e:
                 result.unread.append(path)
                 out.append(_not_audited(path, str(e)))
                 return
+        self._handover()
         route = router.route  # used only when there is no single monitor
         single = router.monitor(router.default) if router.default is not None else None
         events = self.events
@@ -461,6 +500,63 @@ class Replay:
                 result.unread.append(path)
                 out.append(_not_audited(path, f"reading stopped after line {stats.lines}: "
                                         f"{getattr(e, 'strerror', None) or e}", line=stats.lines or None))
+        self.events = result.events = events
+        result.records += stats.lines
+        if progress is not None:
+            progress(path, events)
+
+    def _feed_compact(self, path: str, compact: CompactSends, stats: ReadStats) -> None:
+        """Replay a native log through `compact` while it takes the lines, then through the
+        Monitor (`feed`'s loop for one Monitor, over `read_native_fast`'s lines)."""
+        from ..traces._common import MAX_LINE, account_events
+        from ..traces.native_fast import line_items, native_chunks
+
+        result, emit, progress = self.result, self.emit, self.progress
+        mon = compact.monitor
+        take = compact.take
+        events = self.events
+        no = 0
+        with _rare_gc():
+            try:
+                with open_log(path) as f:
+                    for lines, ended in native_chunks(f):
+                        n = len(lines)
+                        # only a chunk's first and last line can be too long to decode
+                        start = 1 if len(lines[0]) >= MAX_LINE else 0
+                        end = n - 1 if len(lines[-1]) >= MAX_LINE else n
+                        i = 0
+                        before = events
+                        while i < n:
+                            if compact.active and start <= i < end:
+                                k = take(lines, i, end, no, path)
+                                if k:
+                                    account_events(stats, k)
+                                    i += k
+                                    no += k
+                                    events += k
+                                    continue
+                            line = lines[i]
+                            i += 1
+                            no += 1
+                            for it in line_items(line, no, path, stats, ended or i < n):
+                                if type(it) is BadRecord:
+                                    emit([_bad_record(it)])
+                                    continue
+                                if compact.active:
+                                    self._handover()
+                                events += 1
+                                fs = mon.apply(it)
+                                if fs:
+                                    emit(fs)
+                        if progress is not None and events // 50000 > before // 50000:
+                            progress(path, events)
+            except _READ_ERRORS as e:
+                result.unread.append(path)
+                result.findings.append(_not_audited(path, f"reading stopped after line {stats.lines}: "
+                                                    f"{getattr(e, 'strerror', None) or e}",
+                                                    line=stats.lines or None))
+        result.complete += compact.completed
+        compact.completed = 0
         self.events = result.events = events
         result.records += stats.lines
         if progress is not None:

@@ -37,6 +37,8 @@ _MULTI = "\0several roles"
 _REFUSED: tuple[int, tuple[tuple[int, Callable[[Any], Any]], ...], bool] = (-1, (), False)
 
 Move = tuple[int, tuple[tuple[int, Callable[[Any], Any]], ...], bool]
+#: an enactment's state is a list: [mask, lines kept, then the bindings each message carried]
+_SLOT = 2
 
 
 def _no_keys(b: Any) -> tuple[()]:
@@ -46,10 +48,11 @@ def _no_keys(b: Any) -> tuple[()]:
 class _Plan:
     """One message: its index (bit), sender, key getter and the moves found so far."""
 
-    __slots__ = ("idx", "name", "sender", "key", "moves")
+    __slots__ = ("idx", "slot", "name", "sender", "key", "moves")
 
     def __init__(self, idx: int, name: str, sender: str, key: Callable[[Any], Any]) -> None:
         self.idx = idx
+        self.slot = _SLOT + idx
         self.name = name
         self.sender = sender
         self.key = key
@@ -79,9 +82,9 @@ class CompactSends:
             key = attrgetter(*(self._attr[k] for k in keys))
             for plan in self.plans:
                 plan.key = key
-        #: open enactments: (run, key values) -> [mask, bindings by message, lines kept]
+        #: open enactments: (run, key values) -> [mask, lines kept, bindings of each message]
         self.open: dict[tuple[Any, Any], list[Any]] = {}
-        #: retired ones, oldest first (as `Monitor.closed`)
+        #: retired ones, oldest first (as `Monitor.closed`): their lines kept
         self.closed: OrderedDict[tuple[Any, Any], list[Any]] = OrderedDict()
         self.agent_role: dict[str, str] = {}
         self._paths: dict[int, tuple[int, ...]] = {0: ()}
@@ -121,7 +124,7 @@ class CompactSends:
                     by.setdefault(self._index[ctx.bound_by[p][0]], []).append(p)
             nxt = mask | 1 << plan.idx
             self._paths.setdefault(nxt, (*self._paths[mask], plan.idx))
-            move = (nxt, tuple((j, attrgetter(*(self._attr[p] for p in ps))) for j, ps in by.items()),
+            move = (nxt, tuple((_SLOT + j, attrgetter(*(self._attr[p] for p in ps))) for j, ps in by.items()),
                     bool(scratch.closed))
         plan.moves[mask] = move
         return move
@@ -135,7 +138,7 @@ class CompactSends:
         opn, closed = self.open, self.closed
         keep = self.monitor.keep_closed
         agent_role = self.agent_role
-        nmsg = len(self.plans)
+        blank = [0, None] + [None] * len(self.plans)
         first = no
         done_here = 0
         for line in lines[start:end] if start or end != len(lines) else lines:
@@ -160,10 +163,9 @@ class CompactSends:
             if nxt < 0:
                 break
             if checks:  # every `in` value is the one its binder carried
-                bs = st[1]  # type: ignore[index]
                 differs = False
-                for j, get in checks:
-                    if get(bs[j]) != get(b):
+                for slot, get in checks:
+                    if get(st[slot]) != get(b):  # type: ignore[index]
                         differs = True
                         break
                 if differs:
@@ -176,23 +178,22 @@ class CompactSends:
                         agent_role[agent] = plan.sender
                     else:
                         agent_role[agent] = _MULTI
-                        if st is not None and any(r[2] == agent and r[4].sender != plan.sender for r in st[2]):
+                        if st is not None and any(r[2] == agent and r[4].sender != plan.sender for r in st[1]):
                             break
             no += 1
             rec = (line, no, agent, source, plan)
             if st is None:
-                bs = [None] * nmsg
-                st = opn[key] = [nxt, bs, [rec]]
+                st = opn[key] = blank[:]
+                st[1] = [rec]
             else:
-                st[0] = nxt
-                bs = st[1]
-                st[2].append(rec)
-            bs[plan.idx] = b
+                st[1].append(rec)
+            st[0] = nxt
+            st[plan.slot] = b
             if done:
                 del opn[key]
                 done_here += 1
                 if keep > 0:
-                    closed[key] = st
+                    closed[key] = st[1]  # its lines (the rest served only the checks)
                     if len(closed) > keep:
                         closed.popitem(last=False)
         self.completed += done_here
@@ -200,9 +201,9 @@ class CompactSends:
         self.taken += no - first
         return no - first
 
-    def _replay(self, st: list[Any]) -> None:
+    def _replay(self, kept: list[Any]) -> None:
         apply = self.monitor.apply
-        for line, no, _, source, _ in st[2]:
+        for line, no, _, source, _ in kept:
             found = apply(decode_event(line, source, no))
             if found:
                 raise AssertionError(f"{source}:{no}: the compact replay took a line the Monitor judges: "
@@ -221,10 +222,10 @@ class CompactSends:
         on_status, mon.on_status = mon.on_status, None
         try:
             if history:
-                for st in self.closed.values():
-                    self._replay(st)
+                for kept in self.closed.values():
+                    self._replay(kept)
             for st in self.open.values():
-                self._replay(st)
+                self._replay(st[1])
         finally:
             mon.on_status = on_status
         mon.complete_count = self._retired

@@ -138,7 +138,7 @@ class CompactSends:
         opn, closed = self.open, self.closed
         keep = self.monitor.keep_closed
         agent_role = self.agent_role
-        blank = [0, None] + [None] * len(self.plans)
+        blank: list[Any] = [0, None] + [None] * len(self.plans)
         first = no
         done_here = 0
         for line in lines[start:end] if start or end != len(lines) else lines:

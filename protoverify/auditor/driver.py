@@ -24,6 +24,7 @@ from ..bspl import FlatProtocol, Specification, flatten, load
 from ..findings import CODES, Finding, Severity, finding
 from ..monitor.compact import CompactSends
 from ..monitor.monitor import Delivery, EnactmentStatus, Monitor
+from ..traces._common import MAX_LINE, account_events
 from ..traces._open import open_log
 from ..traces.event import BadRecord, Event, ReadStats
 from .result import AuditInputError, AuditResult
@@ -266,6 +267,65 @@ def _not_audited(path: str, why: str, line: int | None = None) -> Finding:
                    expected="a log in one of the formats of docs/formats.md")
 
 
+class _ReceiptsFound(Exception):
+    """A native log audited at send time (`Prepared.unsure`) records receipts: audit again."""
+
+
+class _ReceiptWatch:
+    """Whether a native log read by the compact replay records receipts, without a second
+    pass over it: `_has_receipts`'s answer, raised as _ReceiptsFound when it is yes.
+
+    A line the compact replay takes is a send whose fields are known (no parameter
+    named `kind`: `CompactSends.receipt_free`) and that starts with `{`: the receipt
+    pattern can match neither in it nor across it. So the pattern is searched in each
+    run of consecutive lines it does not take (`run`, filled by `line`, searched by
+    `check` when the run ends). A match is confirmed by `_has_receipts` itself (which
+    also decides the rare cases it would miss). After the Monitor takes over, or for
+    a very long run, an over-long line or a read error (`give_up`), the file is scanned
+    at the `end` instead.
+    """
+
+    #: the longest run searched at once
+    LIMIT = 1000
+
+    def __init__(self, path: str, on: bool, lines: bool) -> None:
+        self.path = path
+        self.on = on
+        self.lines = on and lines  # searching the runs
+        self.rescan = on and not lines  # scanning the file at the end
+        self.run: list[bytes] = []
+
+    def line(self, line: bytes) -> None:
+        """A line the compact replay did not take."""
+        self.run.append(line)
+        if len(line) >= MAX_LINE or len(self.run) > self.LIMIT:
+            self.give_up()
+
+    def check(self) -> None:
+        """The run has ended: search it."""
+        if self.run and self.lines:
+            text = b"\n".join(self.run)
+            if b'"receive"' in text and _NATIVE_RECEIVE.search(text) is not None:
+                if _receipts(self.path, "native"):
+                    raise _ReceiptsFound(self.path)
+                self.on = self.lines = self.rescan = False
+        self.run.clear()
+
+    def give_up(self) -> None:
+        """Scan the whole file at the end instead."""
+        self.run.clear()
+        if self.on:
+            self.lines = False
+            self.rescan = True
+
+    def end(self) -> None:
+        if self.rescan:
+            if _receipts(self.path, "native"):
+                raise _ReceiptsFound(self.path)
+        else:
+            self.check()
+
+
 def _receipts(path: str, fmt: str) -> bool:
     """`_has_receipts`, false when the file cannot be read (its reading reports the error)."""
     try:
@@ -305,11 +365,12 @@ def audit(spec: SpecArg | Sequence[SpecArg],
     REC007 finding and is listed in `result.unread`, and the others are audited.
     An empty file is a log of zero events.
     """
-    prep = prepare(spec, sources, format, checker, delivery)
-    replay = Replay(prep.loaded, protocol, prep.mode, prep.profile, record_enactments, keep_closed, progress)
-    for path, fmt, items in prep.plan:
-        replay.feed(path, fmt, items, prep.failed.get(path))
-    replay.settle()
+    prep = prepare(spec, sources, format, checker, delivery, defer_native=True)
+    try:
+        replay = _replay_all(prep, protocol, record_enactments, keep_closed, progress)
+    except _ReceiptsFound:  # a native log not scanned before has receipts after all
+        prep = replace(prep, mode="receive", unsure=frozenset())
+        replay = _replay_all(prep, protocol, record_enactments, keep_closed, progress)
     for mon in replay.router.monitors.values():
         replay.emit(mon.finish())
     result = replay.result
@@ -319,6 +380,16 @@ def audit(spec: SpecArg | Sequence[SpecArg],
         result.statuses[:] = [s for s in result.statuses if s.status != "complete" or per.get((s.run, s.enactment))]
     result.hints = _hints(result, prep.specs, format, prep.plan)
     return result
+
+
+def _replay_all(prep: Prepared, protocol: str | None, record_enactments: bool, keep_closed: int,
+                progress: Progress | None) -> Replay:
+    replay = Replay(prep.loaded, protocol, prep.mode, prep.profile, record_enactments, keep_closed, progress)
+    replay.unsure = prep.unsure
+    for path, fmt, items in prep.plan:
+        replay.feed(path, fmt, items, prep.failed.get(path))
+    replay.settle()
+    return replay
 
 
 @dataclass
@@ -331,12 +402,20 @@ class Prepared:
     plan: list[tuple[str, str | None, Any]]
     failed: dict[str, str]
     mode: Delivery
+    #: native logs not scanned for receipts (`mode` is "send" on the guess they have none):
+    #: `Replay.feed` finds out as it reads them, and raises _ReceiptsFound if they have
+    unsure: frozenset[str] = frozenset()
 
 
 def prepare(spec: SpecArg | Sequence[SpecArg],
             sources: str | os.PathLike[str] | Sequence[str | os.PathLike[str] | Iterable[Event | BadRecord]],
-            format: str | None, checker: Mapping[str, Any] | str | None, delivery: str | None) -> Prepared:
-    """Load the specs and the checker, detect each input's format and decide the delivery."""
+            format: str | None, checker: Mapping[str, Any] | str | None, delivery: str | None,
+            defer_native: bool = False) -> Prepared:
+    """Load the specs and the checker, detect each input's format and decide the delivery.
+
+    `defer_native`: when no other input records receipts, leave the native logs
+    unscanned (`Prepared.unsure`): their replay reads every line anyway, and sees
+    whether one is a receipt without a second pass over the file."""
     from ..traces import detect_format  # readers load lazily
 
     many: Sequence[SpecArg] = spec if isinstance(spec, (list, tuple)) else [cast(SpecArg, spec)]
@@ -359,12 +438,20 @@ def prepare(spec: SpecArg | Sequence[SpecArg],
                 plan.append((path, why[0], None))
         else:
             plan.append(("<events>", None, src))
+    unsure: set[str] = set()
     if delivery is None:
-        delivery = "receive" if any(fmt and _receipts(p, fmt) for p, fmt, _ in plan) else "send"
+        delivery = "send"
+        for p, fmt, _ in plan:
+            if fmt == "native" and defer_native:
+                unsure.add(p)
+            elif fmt and _receipts(p, fmt):
+                delivery = "receive"
+                unsure.clear()
+                break
     if delivery not in ("send", "receive"):
         raise AuditInputError(f"delivery must be 'send' or 'receive', not {delivery!r}")
     mode: Delivery = "receive" if delivery == "receive" else "send"
-    return Prepared(many, loaded, prof, plan, failed, mode)
+    return Prepared(many, loaded, prof, plan, failed, mode, frozenset(unsure))
 
 
 class Replay:
@@ -401,6 +488,8 @@ class Replay:
         result.protocols = list(self.router.flat)
         self._compact: CompactSends | None = None
         self._compact_tried = False
+        #: native logs to check for receipts as they are read (see `Prepared.unsure`)
+        self.unsure: frozenset[str] = frozenset()
         self.disabled = frozenset(profile.get("disable", ()))
         self.severity = {code: Severity(level) for code, level in profile.get("severity", {}).items()}
 
@@ -461,8 +550,10 @@ class Replay:
             if fmt == "native":
                 compact = self._compact_replay()
                 if compact is not None:
-                    self._feed_compact(path, compact, stats)
+                    self._feed_compact(path, compact, stats, watch=path in self.unsure)
                     return
+                if path in self.unsure and _receipts(path, fmt):
+                    raise _ReceiptsFound(path)
             try:
                 items = read(path, format=fmt, schema=router.schema, stats=stats)
             except (FormatError, ValueError) as e:
@@ -509,10 +600,12 @@ class Replay:
         if progress is not None:
             progress(path, events)
 
-    def _feed_compact(self, path: str, compact: CompactSends, stats: ReadStats) -> None:
+    def _feed_compact(self, path: str, compact: CompactSends, stats: ReadStats, watch: bool) -> None:
         """Replay a native log through `compact` while it takes the lines, then through the
-        Monitor (`feed`'s loop for one Monitor, over `read_native_fast`'s lines)."""
-        from ..traces._common import MAX_LINE, account_events
+        Monitor (`feed`'s loop for one Monitor, over `read_native_fast`'s lines).
+
+        `watch`: raise _ReceiptsFound if the log records receipts (`_ReceiptWatch`).
+        """
         from ..traces.native_fast import line_items, native_chunks
 
         result, emit, progress = self.result, self.emit, self.progress
@@ -520,6 +613,8 @@ class Replay:
         take = compact.take
         events = self.events
         no = 0
+        receipts = _ReceiptWatch(path, watch, compact.receipt_free)
+        run = receipts.run
         with _rare_gc():
             try:
                 with open_log(path) as f:
@@ -534,6 +629,8 @@ class Replay:
                             if compact.active and start <= i < end:
                                 k = take(lines, i, end, no, path)
                                 if k:
+                                    if run:
+                                        receipts.check()
                                     account_events(stats, k)
                                     i += k
                                     no += k
@@ -542,11 +639,15 @@ class Replay:
                             line = lines[i]
                             i += 1
                             no += 1
+                            if receipts.lines:
+                                receipts.line(line)
                             for it in line_items(line, no, path, stats, ended or i < n):
                                 if type(it) is BadRecord:
                                     emit([_bad_record(it)])
                                     continue
                                 if compact.active:
+                                    receipts.check()
+                                    receipts.give_up()
                                     self._handover()
                                 events += 1
                                 fs = mon.apply(it)
@@ -555,10 +656,12 @@ class Replay:
                         if progress is not None and events // 50000 > before // 50000:
                             progress(path, events)
             except _READ_ERRORS as e:
+                receipts.give_up()
                 result.unread.append(path)
                 result.findings.append(_not_audited(path, f"reading stopped after line {stats.lines}: "
                                                     f"{getattr(e, 'strerror', None) or e}",
                                                     line=stats.lines or None))
+        receipts.end()
         result.complete += compact.completed
         compact.completed = 0
         self.events = result.events = events

@@ -76,6 +76,8 @@ class CompactSends:
         shapes: list[SendShape] = [(tuple(names[i]), r.sender, r.recipients, r.carried, self.plans[i])
                                    for i, r in enumerate(rules)]
         self.decode, self._attr = send_decoder(shapes)
+        #: no parameter is named `kind`: a line it takes cannot look like a receipt
+        self.receipt_free = "kind" not in self._attr
         keys = rules[0].keys
         self._keys = frozenset(keys)
         if keys:

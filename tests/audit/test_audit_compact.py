@@ -190,3 +190,39 @@ def test_compact_replay_applies_to_plain_protocols_delivered_at_send_time():
     assert not CompactSends.applies(Monitor(PROTOCOLS["purchase"], delivery="receive"))
     assert not CompactSends.applies(Monitor(PROTOCOLS["purchase"], fast_path=False))
     assert not CompactSends.applies(Monitor(PROTOCOLS["ahoy-logistics"]))  # several key sets
+
+
+RECEIPT_TEXTS = [
+    None,  # no receipt
+    b'{"kind": "receive", "message": "Purchase/rfq", "sender": "Buyer", "recipients": ["Seller"], '
+    b'"bindings": {"orderID": "x", "item": "y"}}',
+    b'not json, but "kind":"receive" in it',
+    b'{"kind"\n  :\n "receive"',  # a receipt pattern across lines
+    b'{"kind": "send", "note": {"kind": "receive"}}',
+    b'"kind"',  # a line that only starts the pattern
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**16), text=st.sampled_from(RECEIPT_TEXTS), at=st.integers(0, 10_000),
+       ops=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 500), st.integers(0, 500)), max_size=2),
+       two=st.booleans())
+def test_receipts_are_found_while_reading(tmp_path, seed, text, at, ops, two):
+    """With no delivery given, an audit of native logs picks the delivery `_has_receipts`
+    picks (receipts in any input: at receipt), though it reads the logs only once."""
+    from protoverify.auditor.driver import _has_receipts
+
+    flat = PROTOCOLS["purchase"]
+    lines = [orjson.dumps(to_native(e)) for e in _damage(_events(flat, seed, 4), ops)]
+    if text is not None:
+        lines.insert(at % (len(lines) + 1), text)
+    cut = len(lines) // 2 if two else len(lines)
+    paths = [tmp_path / "a.jsonl", tmp_path / "b.jsonl"]
+    paths[0].write_bytes(b"".join(x + b"\n" for x in lines[:cut]))
+    paths[1].write_bytes(b"".join(x + b"\n" for x in lines[cut:]))
+    names = [str(p) for p in paths]
+    delivery = "receive" if any(_has_receipts(p, "native") for p in names) else "send"
+    found = audit(flat, names, format="native", keep_closed=3)
+    told = audit(flat, names, format="native", delivery=delivery, keep_closed=3)
+    assert found.delivery == delivery
+    assert _summary(found) == _summary(told)

@@ -24,7 +24,7 @@ from ..bspl import FlatProtocol, Specification, flatten, load
 from ..findings import CODES, Finding, Severity, finding
 from ..monitor.compact import CompactSends
 from ..monitor.monitor import Delivery, EnactmentStatus, Monitor
-from ..traces._common import MAX_LINE, account_events
+from ..traces._common import account_events
 from ..traces._open import open_log
 from ..traces.event import BadRecord, Event, ReadStats
 from .result import AuditInputError, AuditResult
@@ -295,10 +295,10 @@ class _ReceiptWatch:
         self.rescan = on and not lines  # scanning the file at the end
         self.run: list[bytes] = []
 
-    def line(self, line: bytes) -> None:
-        """A line the compact replay did not take."""
+    def line(self, line: bytes, too_long: bool) -> None:
+        """A line the compact replay did not take (`too_long`: only its start was read)."""
         self.run.append(line)
-        if len(line) >= MAX_LINE or len(self.run) > self.LIMIT:
+        if too_long or len(self.run) > self.LIMIT:
             self.give_up()
 
     def check(self) -> None:
@@ -618,11 +618,8 @@ class Replay:
         with _rare_gc():
             try:
                 with open_log(path) as f:
-                    for lines, ended in native_chunks(f):
+                    for lines, ended, start, end in native_chunks(f):  # lines[start:end] not too long
                         n = len(lines)
-                        # only a chunk's first and last line can be too long to decode
-                        start = 1 if len(lines[0]) >= MAX_LINE else 0
-                        end = n - 1 if len(lines[-1]) >= MAX_LINE else n
                         i = 0
                         before = events
                         while i < n:
@@ -640,7 +637,7 @@ class Replay:
                             i += 1
                             no += 1
                             if receipts.lines:
-                                receipts.line(line)
+                                receipts.line(line, not start < i <= end)
                             for it in line_items(line, no, path, stats, ended or i < n):
                                 if type(it) is BadRecord:
                                     emit([_bad_record(it)])

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
@@ -226,3 +227,34 @@ def test_receipts_are_found_while_reading(tmp_path, seed, text, at, ops, two):
     told = audit(flat, names, format="native", delivery=delivery, keep_closed=3)
     assert found.delivery == delivery
     assert _summary(found) == _summary(told)
+
+
+@pytest.mark.parametrize("chunk", [37, 256, 1 << 18])
+def test_chunks_and_over_long_lines(tmp_path, monkeypatch, chunk):
+    """Lines across chunk boundaries and lines too long to read (the first or last of a
+    chunk) are replayed as the reader reads them, and a receipt in an over-long line is
+    still found (by a scan of the file)."""
+    from protoverify.traces import _common
+    from protoverify.traces import native_fast as fastnative
+
+    monkeypatch.setattr(fastnative, "_CHUNK", chunk)
+    monkeypatch.setattr(fastnative, "MAX_LINE", 400)
+    monkeypatch.setattr(_common, "MAX_LINE", 400)
+    flat = PROTOCOLS["purchase"]
+    lines = [orjson.dumps(to_native(e)) for e in _events(flat, 11, 6)]
+    long_send = orjson.dumps(to_native(_with(_events(flat, 12, 1)[0], bindings={"orderID": "o" * 500,
+                                                                                "item": "x"})))
+    long_receipt = b'{"kind": "receive", "note": "' + b"r" * 500 + b'"}'
+    for extra in (long_send, long_receipt):
+        for at in (0, 3, len(lines)):
+            log = lines[:at] + [extra] + lines[at:]
+            path = tmp_path / "log.jsonl"
+            path.write_bytes(b"\n".join(log) + b"\n")
+            found = audit(flat, [str(path)], format="native", keep_closed=2)
+            if extra is long_send:
+                assert found.delivery == "send"
+                assert _summary(found) == _summary(_same_both_ways(flat, [path], 2))
+            else:
+                assert found.delivery == "receive"
+                items = list(read(str(path), format="native"))
+                assert _summary(found) == _summary(audit(flat, [items], delivery="receive", keep_closed=2))

@@ -606,7 +606,7 @@ class Replay:
 
         `watch`: raise _ReceiptsFound if the log records receipts (`_ReceiptWatch`).
         """
-        from ..traces.native_fast import line_items, native_chunks
+        from ..traces.native_fast import chunk_items, line_items, native_chunks
 
         result, emit, progress = self.result, self.emit, self.progress
         mon = compact.monitor
@@ -623,7 +623,18 @@ class Replay:
                         i = 0
                         before = events
                         while i < n:
-                            if compact.active and start <= i < end:
+                            if not compact.active:  # the rest of the chunk, as `feed` replays it
+                                for it in chunk_items(lines[i:] if i else lines, no, path, stats, ended):
+                                    if type(it) is not BadRecord:
+                                        events += 1
+                                        fs = mon.apply(it)
+                                        if fs:
+                                            emit(fs)
+                                    else:
+                                        emit([_bad_record(it)])
+                                no += n - i
+                                break
+                            if start <= i < end:
                                 k = take(lines, i, end, no, path)
                                 if k:
                                     if run:

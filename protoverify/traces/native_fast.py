@@ -207,29 +207,37 @@ def read_native_fast(path: str, schema: Schema | None = None,
     """Stream native events (and BadRecords) from `path`, as `read_native` does.
     `schema` is accepted for the uniform reader signature and not used."""
     stats = stats if stats is not None else ReadStats()
-    decode = _decode
     no = 0
     with open_log(path) as f:
         for lines, ended in _chunks(f):
-            good = 0
-            last = len(lines) - 1
-            try:
-                for i, line in enumerate(lines):
-                    no += 1
-                    if len(line) < MAX_LINE:
-                        try:
-                            ev = decode(line)
-                        except (msgspec.DecodeError, ValueError, RecursionError):
-                            pass
-                        else:
-                            ev.source = path
-                            ev.line = no
-                            good += 1
-                            yield ev
-                            continue
-                    yield from _slow_line(line, no, path, stats, ended or i < last)
-            finally:
-                account_events(stats, good)
+            yield from chunk_items(lines, no, path, stats, ended)
+            no += len(lines)
+
+
+def chunk_items(lines: list[bytes], no: int, path: str, stats: ReadStats,
+                ended: bool) -> Iterator[Event | BadRecord]:
+    """The items of consecutive lines of `path` (numbered from `no + 1`; `ended`: the
+    last one ends with a newline), accounted in `stats` (`read_native_fast`'s loop)."""
+    decode = _decode
+    good = 0
+    last = len(lines) - 1
+    try:
+        for i, line in enumerate(lines):
+            no += 1
+            if len(line) < MAX_LINE:
+                try:
+                    ev = decode(line)
+                except (msgspec.DecodeError, ValueError, RecursionError):
+                    pass
+                else:
+                    ev.source = path
+                    ev.line = no
+                    good += 1
+                    yield ev
+                    continue
+            yield from _slow_line(line, no, path, stats, ended or i < last)
+    finally:
+        account_events(stats, good)
 
 
 #: exact types per optional field (orjson yields exact builtins; bool is excluded as the reader does)

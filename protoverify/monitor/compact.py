@@ -62,8 +62,8 @@ class _Plan:
 class CompactSends:
     """Plain sends of native lines, applied in compact form for one Monitor (see the
     module's docstring). `take` applies lines while it can; `flush` hands the state to
-    the Monitor (after which this object is inactive for good); `finish` does so at
-    the end of the input, without the retired enactments' history."""
+    the Monitor (after which this object is inactive for good); `flush(history=False)`
+    does so at the end of the input, without the retired enactments."""
 
     def __init__(self, mon: Monitor) -> None:
         self.monitor = mon

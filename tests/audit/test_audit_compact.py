@@ -211,7 +211,7 @@ RECEIPT_TEXTS = [
 def test_receipts_are_found_while_reading(tmp_path, seed, text, at, ops, two):
     """With no delivery given, an audit of native logs picks the delivery `_has_receipts`
     picks (receipts in any input: at receipt), though it reads the logs only once."""
-    from protoverify.auditor.driver import _has_receipts
+    from protoverify.auditor.receipts import _has_receipts
 
     flat = PROTOCOLS["purchase"]
     lines = [orjson.dumps(to_native(e)) for e in _damage(_events(flat, seed, 4), ops)]

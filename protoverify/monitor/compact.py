@@ -116,6 +116,8 @@ class CompactSends:
             ev = Event(kind="send", message=r.qname, sender=r.sender, recipients=r.recipients,
                        bindings={p: "=" + p for p in r.carried})
             ok = scratch._send_plain(ev, r)
+            if not ok:
+                break
         if not ok:
             move = _REFUSED
         else:

@@ -115,7 +115,7 @@ def _same_both_ways(flat: FlatProtocol, paths: list[Path], keep_closed: int) -> 
     return files
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from(sorted(PROTOCOLS)), seed=st.integers(0, 2**16), n=st.integers(1, 8),
        keep=st.sampled_from([0, 1, 3, 10000]), split=st.integers(0, 60),
        ops=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 500), st.integers(0, 500)), max_size=5))
@@ -129,7 +129,19 @@ def test_compact_replay_changes_nothing_on_damaged_logs(tmp_path, name, seed, n,
         assert result.findings == [] and result.complete == n
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(sorted(PROTOCOLS)), seed=st.integers(0, 2**16), n=st.integers(1, 8),
+       agents=st.lists(st.sampled_from(["a", "b", "c", None]), min_size=1, max_size=60),
+       keep=st.sampled_from([0, 2, 10000]))
+def test_compact_replay_changes_nothing_with_agents_in_several_roles(tmp_path, name, seed, n, agents, keep):
+    """Agents drawn from a small pool: the same agent plays several roles across
+    enactments (allowed) and within one (ROL003)."""
+    flat = PROTOCOLS[name]
+    events = [_with(e, agent=agents[i % len(agents)]) for i, e in enumerate(_events(flat, seed, n))]
+    _same_both_ways(flat, [_write(tmp_path / "log.jsonl", events)], keep)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from(sorted(PROTOCOLS)), seed=st.integers(0, 2**16), ops=damage_ops,
        keep=st.sampled_from([1, 10000]))
 def test_compact_replay_changes_nothing_on_byte_damaged_logs(tmp_path, name, seed, ops, keep):
@@ -204,7 +216,7 @@ RECEIPT_TEXTS = [
 ]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**16), text=st.sampled_from(RECEIPT_TEXTS), at=st.integers(0, 10_000),
        ops=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 500), st.integers(0, 500)), max_size=2),
        two=st.booleans())

@@ -7,6 +7,9 @@ scheduling by the Monitor's simulator, replicated with fresh keys), then for
 each size: median of `--repeat` timings of (a) `orjson.loads` of every line,
 (b) `protoverify.audit` of the file; the ratio b/a; and the peak RSS of each
 measured in a fresh child process (ru_maxrss), so generation does not count.
+The children alternate (parse, audit, parse, ...) so that a change in the load
+of the machine falls on both; each reports its wall time and its CPU time
+(`time.process_time`, steadier on a shared machine), and both ratios are printed.
 """
 from __future__ import annotations
 
@@ -77,8 +80,10 @@ def audit_file(spec: str, path: str) -> dict:
 
 def child(mode: str, spec: str, path: str) -> None:
     t = time.perf_counter()
+    c = time.process_time()
     out = {"n": parse_only(path)} if mode == "parse" else audit_file(spec, path)
     out["seconds"] = time.perf_counter() - t
+    out["cpu_seconds"] = time.process_time() - c
     out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(orjson.dumps(out).decode())
 
@@ -107,13 +112,18 @@ def main() -> None:
             path = str(Path(d) / "bench.jsonl")
             n = generate(Path(a.spec), a.protocol, size, Path(path))
             mb = os.path.getsize(path) / 1e6
-            parse = [run_child("parse", a.spec, path) for _ in range(a.repeat)]
-            aud = [run_child("audit", a.spec, path) for _ in range(a.repeat)]
+            parse, aud = [], []
+            for _ in range(a.repeat):
+                parse.append(run_child("parse", a.spec, path))
+                aud.append(run_child("audit", a.spec, path))
             tp = statistics.median(x["seconds"] for x in parse)
             ta = statistics.median(x["seconds"] for x in aud)
+            cp = statistics.median(x["cpu_seconds"] for x in parse)
+            ca = statistics.median(x["cpu_seconds"] for x in aud)
             s = aud[0]
             print(f"{n:>9,} events ({mb:.0f} MB): orjson parse {tp:.2f} s, audit {ta:.2f} s, "
-                  f"ratio {ta / tp:.2f}x, audit {n / ta / 1e3:.0f}k events/s; "
+                  f"ratio {ta / tp:.2f}x (CPU: {cp:.2f} s, {ca:.2f} s, ratio {ca / cp:.2f}x), "
+                  f"audit {n / ta / 1e3:.0f}k events/s; "
                   f"peak RSS parse {max(x['maxrss_mb'] for x in parse):.0f} MB, "
                   f"audit {max(x['maxrss_mb'] for x in aud):.0f} MB; "
                   f"enactments {s['enactments']:,} complete {s['complete']:,}, findings {s['findings']}")

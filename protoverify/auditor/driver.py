@@ -8,10 +8,8 @@ status record (unless `record_enactments=True`, which JUnit needs).
 from __future__ import annotations
 
 import gc
-import lzma
 import os
 import re
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -22,9 +20,12 @@ import orjson
 
 from ..bspl import FlatProtocol, Specification, flatten, load
 from ..findings import CODES, Finding, Severity, finding
+from ..monitor.compact import CompactSends
 from ..monitor.monitor import Delivery, EnactmentStatus, Monitor
+from ..traces._common import account_events
 from ..traces._open import open_log
 from ..traces.event import BadRecord, Event, ReadStats
+from .receipts import _READ_ERRORS, _receipts, _ReceiptsFound, _ReceiptWatch
 from .result import AuditInputError, AuditResult
 
 Progress = Callable[[str, int], None]
@@ -84,29 +85,6 @@ def _checker(checker: Mapping[str, Any] | str | None) -> Mapping[str, Any]:
             raise AuditInputError(f"checker severity {level!r} is not one of "
                                   f"{', '.join(s.value for s in sorted(Severity, reverse=True))}")
     return prof
-
-
-_NATIVE_RECEIVE = re.compile(rb'"kind"\s*:\s*"receive"')
-_ENVELOPE_DELIVER = re.compile(rb'"type"\s*:\s*"deliver"')
-
-
-def _has_receipts(path: str, fmt: str) -> bool:
-    """Does this log record receipts? A byte scan, not a parse (cheap on big logs)."""
-    pattern = {"native": _NATIVE_RECEIVE, "envelope": _ENVELOPE_DELIVER}.get(fmt)
-    if pattern is None:  # adapter captures sends only; Ahoy shows one agent's view
-        return False
-    # chunked reads, not mmap: a mapped file's touched pages count in the process's RSS
-    chunk, overlap = 4 << 20, 64
-    tail = b""
-    with open_log(path) as f:
-        while True:
-            data = f.read(chunk)
-            if not data:
-                return False
-            buf = tail + data
-            if pattern.search(buf) is not None:
-                return True
-            tail = buf[-overlap:]
 
 
 @contextmanager
@@ -237,10 +215,6 @@ class _Router:
         return None
 
 
-#: What a reader may raise when a file breaks off under it (I/O, corrupt compressed stream).
-_READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, lzma.LZMAError, zlib.error)
-
-
 def _unreadable(path: str, format: str | None,
                 detect: Callable[[str], str]) -> str | tuple[str]:
     """Why `path` cannot be audited (a sentence), or `(format,)` when it can ("empty": zero events)."""
@@ -267,14 +241,6 @@ def _not_audited(path: str, why: str, line: int | None = None) -> Finding:
     return finding("REC007", f"{path} was not audited: {why}" if line is None
                    else f"{path} was audited only in part: {why}", source=path, line=line,
                    expected="a log in one of the formats of docs/formats.md")
-
-
-def _receipts(path: str, fmt: str) -> bool:
-    """`_has_receipts`, false when the file cannot be read (its reading reports the error)."""
-    try:
-        return _has_receipts(path, fmt)
-    except _READ_ERRORS:
-        return False
 
 
 def _bad_record(bad: BadRecord) -> Finding:
@@ -311,11 +277,12 @@ def audit(spec: SpecArg | Sequence[SpecArg],
     `retire_after`: the retirement horizon of multi-key enactments, in events (None: keep
     them all; docs/auditing.md, "Memory and the retirement horizon").
     """
-    prep = prepare(spec, sources, format, checker, delivery)
-    replay = Replay(prep.loaded, protocol, prep.mode, prep.profile, record_enactments, keep_closed, progress,
-                    retire_after)
-    for path, fmt, items in prep.plan:
-        replay.feed(path, fmt, items, prep.failed.get(path))
+    prep = prepare(spec, sources, format, checker, delivery, defer_native=True)
+    try:
+        replay = _replay_all(prep, protocol, record_enactments, keep_closed, progress, retire_after)
+    except _ReceiptsFound:  # a native log not scanned before has receipts after all
+        prep = replace(prep, mode="receive", unsure=frozenset())
+        replay = _replay_all(prep, protocol, record_enactments, keep_closed, progress, retire_after)
     for mon in replay.router.monitors.values():
         replay.emit(mon.finish())
     result = replay.result
@@ -325,6 +292,17 @@ def audit(spec: SpecArg | Sequence[SpecArg],
         result.statuses[:] = [s for s in result.statuses if s.status != "complete" or per.get((s.run, s.enactment))]
     result.hints = _hints(result, prep.specs, format, prep.plan)
     return result
+
+
+def _replay_all(prep: Prepared, protocol: str | None, record_enactments: bool, keep_closed: int,
+                progress: Progress | None, retire_after: int | None) -> Replay:
+    replay = Replay(prep.loaded, protocol, prep.mode, prep.profile, record_enactments, keep_closed, progress,
+                    retire_after)
+    replay.unsure = prep.unsure
+    for path, fmt, items in prep.plan:
+        replay.feed(path, fmt, items, prep.failed.get(path))
+    replay.settle()
+    return replay
 
 
 @dataclass
@@ -337,12 +315,20 @@ class Prepared:
     plan: list[tuple[str, str | None, Any]]
     failed: dict[str, str]
     mode: Delivery
+    #: native logs not scanned for receipts (`mode` is "send" on the guess they have none):
+    #: `Replay.feed` finds out as it reads them, and raises _ReceiptsFound if they have
+    unsure: frozenset[str] = frozenset()
 
 
 def prepare(spec: SpecArg | Sequence[SpecArg],
             sources: str | os.PathLike[str] | Sequence[str | os.PathLike[str] | Iterable[Event | BadRecord]],
-            format: str | None, checker: Mapping[str, Any] | str | None, delivery: str | None) -> Prepared:
-    """Load the specs and the checker, detect each input's format and decide the delivery."""
+            format: str | None, checker: Mapping[str, Any] | str | None, delivery: str | None,
+            defer_native: bool = False) -> Prepared:
+    """Load the specs and the checker, detect each input's format and decide the delivery.
+
+    `defer_native`: when no other input records receipts, leave the native logs
+    unscanned (`Prepared.unsure`): their replay reads every line anyway, and sees
+    whether one is a receipt without a second pass over the file."""
     from ..traces import detect_format  # readers load lazily
 
     many: Sequence[SpecArg] = spec if isinstance(spec, (list, tuple)) else [cast(SpecArg, spec)]
@@ -365,20 +351,32 @@ def prepare(spec: SpecArg | Sequence[SpecArg],
                 plan.append((path, why[0], None))
         else:
             plan.append(("<events>", None, src))
+    unsure: set[str] = set()
     if delivery is None:
-        delivery = "receive" if any(fmt and _receipts(p, fmt) for p, fmt, _ in plan) else "send"
+        delivery = "send"
+        for p, fmt, _ in plan:
+            if fmt == "native" and defer_native:
+                unsure.add(p)
+            elif fmt and _receipts(p, fmt):
+                delivery = "receive"
+                unsure.clear()
+                break
     if delivery not in ("send", "receive"):
         raise AuditInputError(f"delivery must be 'send' or 'receive', not {delivery!r}")
     mode: Delivery = "receive" if delivery == "receive" else "send"
-    return Prepared(many, loaded, prof, plan, failed, mode)
+    return Prepared(many, loaded, prof, plan, failed, mode, frozenset(unsure))
 
 
 class Replay:
     """One audit's state: the router and its Monitors, and the result being filled.
 
     `feed` replays one input after the other (in the order given: findings come out
-    in input order, then line order); the caller finishes the monitors. The
-    parallel audit (`parallel.py`) runs one Replay per partition of the inputs.
+    in input order, then line order); the caller then calls `settle` and finishes the
+    monitors. The parallel audit (`parallel.py`) runs one Replay per partition of the inputs.
+
+    A native log audited against one protocol goes first through `CompactSends`
+    (plain sends in compact form); the Monitor takes over, with the exact state,
+    at the first event that is not one, and for every other input.
     """
 
     def __init__(self, loaded: Sequence[Specification | FlatProtocol], protocol: str | None, mode: Delivery,
@@ -401,6 +399,10 @@ class Replay:
 
         self.router = _Router(loaded, protocol, mode, on_status, keep_closed, retire_after)
         result.protocols = list(self.router.flat)
+        self._compact: CompactSends | None = None
+        self._compact_tried = False
+        #: native logs to check for receipts as they are read (see `Prepared.unsure`)
+        self.unsure: frozenset[str] = frozenset()
         self.disabled = frozenset(profile.get("disable", ()))
         self.severity = {code: Severity(level) for code, level in profile.get("severity", {}).items()}
 
@@ -414,6 +416,31 @@ class Replay:
             out.append(f)
             if f.enactment is not None:
                 per[(f.run, f.enactment)] += 1
+
+    def _compact_replay(self) -> CompactSends | None:
+        """The compact replay of the single Monitor, while it is on (see `CompactSends`)."""
+        if not self._compact_tried:
+            self._compact_tried = True
+            router = self.router
+            if router.default is not None and not self.record_enactments and self.result.delivery == "send":
+                mon = router.monitor(router.default)
+                if CompactSends.applies(mon):
+                    self._compact = CompactSends(mon)
+        c = self._compact
+        return c if c is not None and c.active else None
+
+    def _handover(self, history: bool = True) -> None:
+        """The Monitor takes over from the compact replay (`history`: with the retired
+        enactments, needed unless the input has ended)."""
+        c = self._compact
+        if c is not None:
+            c.flush(history)
+            self.result.complete += c.completed
+            c.completed = 0
+
+    def settle(self) -> None:
+        """The input has ended: the Monitors hold every enactment before they finish."""
+        self._handover(history=False)
 
     def feed(self, path: str, fmt: str | None, items: Any,
              failed: str | None) -> None:
@@ -433,12 +460,20 @@ class Replay:
             result.formats[path] = fmt or "?"
             if fmt == "empty":
                 return
+            if fmt == "native":
+                compact = self._compact_replay()
+                if compact is not None:
+                    self._feed_compact(path, compact, stats, watch=path in self.unsure)
+                    return
+                if path in self.unsure and _receipts(path, fmt):
+                    raise _ReceiptsFound(path)
             try:
                 items = read(path, format=fmt, schema=router.schema, stats=stats)
             except (FormatError, ValueError) as e:
                 result.unread.append(path)
                 out.append(_not_audited(path, str(e)))
                 return
+        self._handover()
         route = router.route  # used only when there is no single monitor
         single = router.monitor(router.default) if router.default is not None else None
         events = self.events
@@ -473,6 +508,83 @@ class Replay:
                 result.unread.append(path)
                 out.append(_not_audited(path, f"reading stopped after line {stats.lines}: "
                                         f"{getattr(e, 'strerror', None) or e}", line=stats.lines or None))
+        self.events = result.events = events
+        result.records += stats.lines
+        if progress is not None:
+            progress(path, events)
+
+    def _feed_compact(self, path: str, compact: CompactSends, stats: ReadStats, watch: bool) -> None:
+        """Replay a native log through `compact` while it takes the lines, then through the
+        Monitor (`feed`'s loop for one Monitor, over `read_native_fast`'s lines).
+
+        `watch`: raise _ReceiptsFound if the log records receipts (`_ReceiptWatch`).
+        """
+        from ..traces.native_fast import chunk_items, line_items, native_chunks
+
+        result, emit, progress = self.result, self.emit, self.progress
+        mon = compact.monitor
+        take = compact.take
+        events = self.events
+        no = 0
+        receipts = _ReceiptWatch(path, watch, compact.receipt_free)
+        run = receipts.run
+        with _rare_gc():
+            try:
+                with open_log(path) as f:
+                    for lines, ended, start, end in native_chunks(f):  # lines[start:end] not too long
+                        n = len(lines)
+                        i = 0
+                        before = events
+                        while i < n:
+                            if not compact.active:  # the rest of the chunk, as `feed` replays it
+                                for it in chunk_items(lines[i:] if i else lines, no, path, stats, ended):
+                                    if type(it) is not BadRecord:
+                                        events += 1
+                                        fs = mon.apply(it)
+                                        if fs:
+                                            emit(fs)
+                                    else:
+                                        emit([_bad_record(it)])
+                                no += n - i
+                                break
+                            if start <= i < end:
+                                k = take(lines, i, end, no, path)
+                                if k:
+                                    if run:
+                                        receipts.check()
+                                    account_events(stats, k)
+                                    i += k
+                                    no += k
+                                    events += k
+                                    continue
+                            line = lines[i]
+                            i += 1
+                            no += 1
+                            if receipts.lines:
+                                receipts.line(line, not start < i <= end)
+                            for it in line_items(line, no, path, stats, ended or i < n):
+                                if type(it) is BadRecord:
+                                    emit([_bad_record(it)])
+                                    continue
+                                if compact.active:
+                                    receipts.check()
+                                    receipts.give_up()
+                                    self._handover()
+                                events += 1
+                                fs = mon.apply(it)
+                                if fs:
+                                    emit(fs)
+                        if progress is not None and events // 50000 > before // 50000:
+                            progress(path, events)
+            except _READ_ERRORS as e:
+                receipts.give_up()
+                result.unread.append(path)
+                result.findings.append(_not_audited(path, f"reading stopped after line {stats.lines}: "
+                                                    f"{getattr(e, 'strerror', None) or e}",
+                                                    line=stats.lines or None))
+        receipts.end()
+        result.complete += compact.completed
+        compact.completed = 0
         self.events = result.events = events
         result.records += stats.lines
         if progress is not None:

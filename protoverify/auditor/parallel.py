@@ -152,6 +152,7 @@ def _replay(task: _Task) -> _Part:
                     task.record_enactments, task.keep_closed, retire_after=task.retire_after)
     for path, fmt, failed in task.entries:
         replay.feed(path, fmt, None, failed)
+    replay.settle()
     replay.record_enactments = True  # the merge decides which end-of-log statuses to keep
     ends: dict[str, _End] = {}
     statuses = replay.result.statuses

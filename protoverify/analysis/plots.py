@@ -26,6 +26,8 @@ from .frames import mode_counts
 from .taxonomy import MODE_BY_ID
 
 SEVERITY_COLOURS = {"error": "#c0392b", "warning": "#e67e22", "info": "#2980b9"}
+#: the vertical step between findings listed beside one row (in rows)
+FINDING_STEP = 0.5
 TEXT_CHARS = 60  # of a finding's text beside the sequence diagram
 POINTS = 250  # values drawn as points per box at most (a sample: the box summarises them all)
 _NA = "n/a"
@@ -231,9 +233,17 @@ def sequence(events: pd.DataFrame, findings: pd.DataFrame, title: str | None = N
     lines = list(shown["line"])
     late = findings[~findings["line"].isin(lines)]
     nrows = len(lines) + (1 if len(late) else 0)
-    most = max(Counter(findings["line"].fillna(-1)).values(), default=1)
-    width = max(6.0, 2.4 * max(len(roles), 2) + 2.6 + 3.0 * most)
-    fig, ax = _figure(width, 0.55 * nrows + 1.9)
+    row_of = {ln: i for i, ln in enumerate(lines)}
+    rows_of_findings = [row_of.get(ln, nrows - 1) if pd.notna(ln) else nrows - 1
+                        for ln in findings.sort_values("line")["line"]]
+    per_row = Counter(rows_of_findings)
+    # a row is as tall as the findings listed beside it (one text line each), so none overlap
+    height = [max(1.0, FINDING_STEP * per_row.get(i, 0)) for i in range(nrows)]
+    y: list[float] = []
+    for i, h in enumerate(height):
+        y.append(0.0 if i == 0 else y[-1] + (height[i - 1] + h) / 2)
+    bottom = (y[-1] + height[-1] / 2) if y else 0.5
+    fig, ax = _figure(max(6.0, 2.4 * max(len(roles), 2) + 2.6 + 4.2), 0.55 * bottom + 2.2)
     agents: dict[str, set[str]] = {r: set() for r in roles}
     for _, e in events.iterrows():
         role = e["sender"] if e["kind"] != "receive" else (str(e["recipients"]).split(",")[0]
@@ -241,7 +251,7 @@ def sequence(events: pd.DataFrame, findings: pd.DataFrame, title: str | None = N
         if isinstance(role, str) and role in agents and pd.notna(e["agent"]):
             agents[role].add(str(e["agent"]))
     for r, i in x.items():
-        ax.plot([i, i], [-0.6, nrows - 0.4], color="0.7", lw=1, zorder=0)
+        ax.plot([i, i], [-0.6, bottom - 0.1], color="0.7", lw=1, zorder=0)
         names = sorted(agents[r] - {r})
         who = "\n".join(names[:3] + ([f"+{len(names) - 3} more"] if len(names) > 3 else []))
         ax.text(i, -0.8, r, ha="center", va="bottom", fontsize=9, fontweight="bold",
@@ -250,6 +260,7 @@ def sequence(events: pd.DataFrame, findings: pd.DataFrame, title: str | None = N
             ax.text(i, -0.75, who, ha="center", va="top", fontsize=7, color="0.3",
                     bbox={"boxstyle": "round", "fc": "white", "ec": "none", "alpha": 0.9})
     for row, (_, e) in enumerate(shown.iterrows()):
+        yr = y[row]
         src = x.get(e["sender"])
         targets = [x[t] for t in (str(e["recipients"]).split(",") if pd.notna(e["recipients"]) else []) if t in x]
         name = str(e["message"]).rsplit("/", 1)[-1]
@@ -257,33 +268,32 @@ def sequence(events: pd.DataFrame, findings: pd.DataFrame, title: str | None = N
         for t in targets or ([src] if src is not None else []):
             if src is None:
                 continue
-            ax.annotate("", xy=(t, row), xytext=(src, row),
+            ax.annotate("", xy=(t, yr), xytext=(src, yr),
                         arrowprops={"arrowstyle": "-|>", "lw": 1.3, "ls": "--" if failed else "-",
                                     "color": "0.55" if failed else "black"})
             if failed:
-                ax.plot([(src + t) / 2], [row], marker="x", color="#c0392b", markersize=9, mew=2)
+                ax.plot([(src + t) / 2], [yr], marker="x", color="#c0392b", markersize=9, mew=2)
         mid = (src + (targets[0] if targets else src)) / 2 if src is not None else 0
         label = name + (f"  [{e['kind']}]" if failed else "")
-        ax.text(mid, row - 0.12, label, ha="center", va="bottom", fontsize=8)
+        ax.text(mid, yr - 0.12, label, ha="center", va="bottom", fontsize=8)
         ts = f"  t+{e['ts'] - t0:.1f}s" if pd.notna(e["ts"]) and t0 is not None else ""
-        ax.text(-0.55, row, f"line {e['line']}{ts}", ha="right", va="center", fontsize=7, color="0.4")
-    row_of = {ln: i for i, ln in enumerate(lines)}
+        ax.text(-0.55, yr, f"line {e['line']}{ts}", ha="right", va="center", fontsize=7, color="0.4")
     right = len(roles) - 1 + 0.35
     marks: dict[int, int] = {}
-    for _, f in findings.sort_values("line").iterrows():
-        row = row_of.get(f["line"], nrows - 1) if pd.notna(f["line"]) else nrows - 1
+    for row, (_, f) in zip(rows_of_findings, findings.sort_values("line").iterrows()):
         k = marks.get(row, 0)
         marks[row] = k + 1
         colour = SEVERITY_COLOURS.get(str(f["severity"]), "black")
         at = x.get(f["role"], x.get(shown.iloc[row]["sender"], 0) if row < len(lines) else 0)
-        ax.plot([at], [row], "o", ms=11, mfc="none", mec=colour, mew=2)
+        ax.plot([at], [y[row]], "o", ms=11, mfc="none", mec=colour, mew=2)
         text = str(f["text"]) if pd.notna(f["text"]) else CODES[str(f["code"])].title
         text = text if len(text) <= TEXT_CHARS else text[: TEXT_CHARS - 1] + "…"
-        ax.text(right + 0.05 + 3.2 * k, row, f"{f['code']} {text}", color=colour, fontsize=8, va="center")
+        yt = y[row] + FINDING_STEP * (k - (per_row[row] - 1) / 2)
+        ax.text(right + 0.05, yt, f"{f['code']} {text}", color=colour, fontsize=8, va="center")
     if len(late):
-        ax.text(-0.55, nrows - 1, "end of log", ha="right", va="center", fontsize=7, color="0.4")
-    ax.set_xlim(-1.5, right + 0.3 + 3.2 * max(marks.values(), default=1))
-    ax.set_ylim(nrows - 0.4, -1.6)
+        ax.text(-0.55, y[nrows - 1], "end of log", ha="right", va="center", fontsize=7, color="0.4")
+    ax.set_xlim(-1.5, right + 4.5)
+    ax.set_ylim(bottom, -1.6)
     ax.axis("off")
     enact = events["enactment"].dropna().iloc[0] if events["enactment"].notna().any() else ""
     ax.set_title(title or f"Enactment {enact}", fontsize=11)

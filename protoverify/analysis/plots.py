@@ -280,7 +280,7 @@ def sequence(events: pd.DataFrame, findings: pd.DataFrame, title: str | None = N
         ax.text(-0.55, yr, f"line {e['line']}{ts}", ha="right", va="center", fontsize=7, color="0.4")
     right = len(roles) - 1 + 0.35
     marks: dict[int, int] = {}
-    for row, (_, f) in zip(rows_of_findings, findings.sort_values("line").iterrows()):
+    for row, (_, f) in zip(rows_of_findings, findings.sort_values("line").iterrows(), strict=True):
         k = marks.get(row, 0)
         marks[row] = k + 1
         colour = SEVERITY_COLOURS.get(str(f["severity"]), "black")

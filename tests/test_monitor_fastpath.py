@@ -20,6 +20,7 @@ from protoverify.monitor.simulate import Simulator, to_native
 from protoverify.traces.detect import read
 from protoverify.traces.event import Event
 from tests.audit.test_key_contexts import ORDERS, RELAY, RELAY_LIVE
+from tests.helpers.events import damage, event_ops, with_fields
 from tests.helpers.faults import damage_ops, mutate
 from tests.helpers.paths import REPO
 
@@ -66,47 +67,10 @@ def _simulated(flat, seed: int, delivery: str, n: int) -> list[Event]:
     return list(sim.enactments(n, concurrency=3))
 
 
-def _damage(events: list[Event], ops: list[tuple[int, int, int]]) -> list[Event]:
-    """Event-level damage: drop, duplicate, swap, copy a value from another event, change sender or kind."""
-    evs = list(events)
-    for op, i, j in ops:
-        if not evs:
-            break
-        i %= len(evs)
-        j %= len(evs)
-        e = evs[i]
-        if op == 0:
-            del evs[i]
-        elif op == 1:
-            evs.insert(j, e)
-        elif op == 2:
-            evs[i], evs[j] = evs[j], evs[i]
-        elif op == 3:
-            other = evs[j].bindings
-            b = dict(e.bindings)
-            for p in b:
-                if p in other:
-                    b[p] = other[p]
-                    break
-            evs[i] = _with(e, bindings=b)
-        elif op == 4:
-            evs[i] = _with(e, sender=evs[j].sender)
-        else:
-            evs[i] = _with(e, kind="receive" if e.kind == "send" else "send")
-    return [_with(e, line=n) for n, e in enumerate(evs, 1)]
-
-
-def _with(e: Event, **kw: Any) -> Event:
-    d = {f: getattr(e, f) for f in ("kind", "message", "sender", "recipients", "bindings", "source", "line",
-                                    "seq", "run", "agent", "protocol")}
-    d.update(kw)
-    return Event(**d)
-
-
 @settings(max_examples=80, deadline=None)
 @given(name=st.sampled_from(sorted(PROTOCOLS)), seed=st.integers(0, 2**16),
        delivery=st.sampled_from(["send", "receive"]), n=st.integers(1, 6),
-       ops=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 500), st.integers(0, 500)), max_size=6))
+       ops=st.lists(event_ops, max_size=6))
 def test_fast_path_changes_nothing_on_simulated_and_damaged_logs(name, seed, delivery, n, ops):
     flat = PROTOCOLS[name]
     events = _simulated(flat, seed, delivery, n)
@@ -114,7 +78,7 @@ def test_fast_path_changes_nothing_on_simulated_and_damaged_logs(name, seed, del
     assert fast == slow
     if name not in ("relay",):  # Relay is nonlive: its simulated logs end in deadlock findings
         assert fast[0] == [], [(f.code, f.line, f.text) for f in fast[0]]
-    damaged = _damage(events, ops)
+    damaged = damage(events, ops)
     fast, slow = _both(flat, damaged, delivery)
     assert fast == slow, (name, [(f.code, f.line) for f in fast[0]], [(f.code, f.line) for f in slow[0]])
 
@@ -151,25 +115,25 @@ def _with_agents(events: list[Event], agent_ops: list[tuple[int, int]]) -> list[
     for e in events:
         role = e.sender if e.kind == "send" else (e.recipients[0] if e.recipients else e.sender)
         run = "-".join(str(v) for v in sorted(e.bindings.items())[:1])
-        evs.append(_with(e, agent=f"{role}@{run}"))
+        evs.append(with_fields(e, agent=f"{role}@{run}"))
     for i, j in agent_ops:
         if evs:
             i %= len(evs)
-            evs[i] = _with(evs[i], agent=evs[j % len(evs)].agent)
+            evs[i] = with_fields(evs[i], agent=evs[j % len(evs)].agent)
     return evs
 
 
 @settings(max_examples=80, deadline=None)
 @given(name=st.sampled_from(sorted(PROTOCOLS)), seed=st.integers(0, 2**16), n=st.integers(1, 6),
        agent_ops=st.lists(st.tuples(st.integers(0, 500), st.integers(0, 500)), max_size=3),
-       ops=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 500), st.integers(0, 500)), max_size=4))
+       ops=st.lists(event_ops, max_size=4))
 def test_receive_fast_path_changes_nothing_with_agents(name, seed, n, agent_ops, ops):
     """Receives of logs with agents (the receive fast path checks the receiving agent's role)."""
     flat = PROTOCOLS[name]
     events = _with_agents(_simulated(flat, seed, "receive", n), agent_ops)
     fast, slow = _both(flat, events, "receive")
     assert fast == slow, (name, [(f.code, f.line) for f in fast[0]], [(f.code, f.line) for f in slow[0]])
-    damaged = _damage(events, ops)
+    damaged = damage(events, ops)
     fast, slow = _both(flat, damaged, "receive")
     assert fast == slow, (name, [(f.code, f.line) for f in fast[0]], [(f.code, f.line) for f in slow[0]])
 

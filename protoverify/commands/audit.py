@@ -10,6 +10,7 @@ import click
 
 from ..findings import Severity
 from . import echo, write_report
+from ._options import checker_option, delivery_option, fail_on_option, format_in_option, protocol_option
 
 AUDIT_EXIT_CODES = """\b
 Exit codes:
@@ -119,21 +120,15 @@ class _Progress:
 @click.option("--spec", "specs", multiple=True, type=click.Path(),
               help="BSPL file holding the protocol, or a directory of them; repeat it to audit "
                    "against several specs (each event goes to the protocol that has its message).")
-@click.option("--protocol", default=None, help="Protocol to audit against (default: the only one, "
-              "or route each message by its protocol).")
-@click.option("--format-in", "format_in", default="auto", show_default=True,
-              type=click.Choice(["auto", "native", "envelope", "ahoy", "ahoy-json", "adapter"]),
-              help="Log format (auto: detect per file from its content).")
+@protocol_option
+@format_in_option
 @click.option("--format", "fmt", default="text", show_default=True,
               type=click.Choice(["text", "json", "junit", "sarif"]), help="Report format.")
 @click.option("--output", "-o", "output", default=None, type=click.Path(dir_okay=False),
               help="Write the report to FILE instead of standard output.")
-@click.option("--fail-on", "fail_on", default="error", show_default=True,
-              type=click.Choice(["error", "warning", "info", "never"]),
-              help="Lowest severity that makes the exit code 1.")
-@click.option("--delivery", default="auto", show_default=True, type=click.Choice(["auto", "send", "receive"]),
-              help="When recipients learn: at send, at receive, or auto (receive if a log records receipts).")
-@click.option("--checker", default=None, help="Checker profile (JSON file or name in checkers/).")
+@fail_on_option
+@delivery_option
+@checker_option
 @click.option("--retire-after", "retire_after", default=None, type=click.IntRange(min=0), metavar="N",
               help="Multi-key protocols: retire a complete enactment after N events without one of its "
                    "own, to bound memory; a later message of it is CMP003 [default: 20000].")

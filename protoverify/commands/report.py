@@ -13,6 +13,7 @@ import click
 
 from ..findings import Severity
 from . import echo, write_report
+from ._options import checker_option, delivery_option, fail_on_option, format_in_option, protocol_option
 
 REPORT_EXIT_CODES = """\b
 Exit codes (as `audit`):
@@ -38,19 +39,13 @@ def run_side_file(path: str) -> bool:
               help="BSPL file holding the protocol, or a directory of them (repeatable, as for audit).")
 @click.option("--output", "-o", "output", default=None, type=click.Path(dir_okay=False),
               help="The HTML file to write (required).")
-@click.option("--protocol", default=None, help="Protocol to audit against (default: the only one, "
-              "or route each message by its protocol).")
-@click.option("--format-in", "format_in", default="auto", show_default=True,
-              type=click.Choice(["auto", "native", "envelope", "ahoy", "ahoy-json", "adapter"]),
-              help="Log format (auto: detect per file from its content).")
+@protocol_option
+@format_in_option
 @click.option("--exclude", "exclude", multiple=True, metavar="GLOB",
               help="Leave out the files (or folders) matching GLOB (repeatable).")
-@click.option("--fail-on", "fail_on", default="error", show_default=True,
-              type=click.Choice(["error", "warning", "info", "never"]),
-              help="Lowest severity that makes the exit code 1.")
-@click.option("--delivery", default="auto", show_default=True, type=click.Choice(["auto", "send", "receive"]),
-              help="When recipients learn: at send, at receive, or auto (receive if a log records receipts).")
-@click.option("--checker", default=None, help="Checker profile (JSON file or name in checkers/).")
+@fail_on_option
+@delivery_option
+@checker_option
 @click.option("--title", default=None, help="Title of the page (default: protoverify report: the specs).")
 def report(logs: tuple[str, ...], specs: tuple[str, ...], output: str | None, protocol: str | None,
            format_in: str, exclude: tuple[str, ...], fail_on: str, delivery: str, checker: str | None,

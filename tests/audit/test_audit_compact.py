@@ -27,6 +27,7 @@ from protoverify.monitor.compact import CompactSends
 from protoverify.monitor.simulate import Simulator, to_native
 from protoverify.traces.detect import read
 from protoverify.traces.event import Event
+from tests.helpers.events import damage, event_ops, with_fields
 from tests.helpers.faults import damage_ops, mutate
 from tests.helpers.paths import REPO
 
@@ -49,47 +50,8 @@ def _events(flat: FlatProtocol, seed: int, n: int) -> list[Event]:
     out = []
     for e in sim.enactments(n, concurrency=3):
         first = sorted(e.bindings.items())[:1]
-        out.append(_with(e, agent=f"{e.sender}@{first}"))
+        out.append(with_fields(e, agent=f"{e.sender}@{first}"))
     return out
-
-
-def _with(e: Event, **kw: Any) -> Event:
-    d = {f: getattr(e, f) for f in ("kind", "message", "sender", "recipients", "bindings", "source", "line",
-                                    "seq", "run", "agent", "protocol")}
-    d.update(kw)
-    return Event(**d)
-
-
-def _damage(events: list[Event], ops: list[tuple[int, int, int]]) -> list[Event]:
-    """Drop, duplicate, swap, copy a value from another event, change the sender, give
-    the agent of another event (perhaps another role), or change the kind."""
-    evs = list(events)
-    for op, i, j in ops:
-        if not evs:
-            break
-        i %= len(evs)
-        j %= len(evs)
-        e = evs[i]
-        if op == 0:
-            del evs[i]
-        elif op == 1:
-            evs.insert(j, e)
-        elif op == 2:
-            evs[i], evs[j] = evs[j], evs[i]
-        elif op == 3:
-            b = dict(e.bindings)
-            for p in b:
-                if p in evs[j].bindings:
-                    b[p] = evs[j].bindings[p]
-                    break
-            evs[i] = _with(e, bindings=b)
-        elif op == 4:
-            evs[i] = _with(e, sender=evs[j].sender)
-        elif op == 5:
-            evs[i] = _with(e, agent=evs[j].agent)
-        else:
-            evs[i] = _with(e, kind="receive")
-    return evs
 
 
 def _write(path: Path, events: list[Event]) -> Path:
@@ -118,10 +80,10 @@ def _same_both_ways(flat: FlatProtocol, paths: list[Path], keep_closed: int) -> 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.sampled_from(sorted(PROTOCOLS)), seed=st.integers(0, 2**16), n=st.integers(1, 8),
        keep=st.sampled_from([0, 1, 3, 10000]), split=st.integers(0, 60),
-       ops=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 500), st.integers(0, 500)), max_size=5))
+       ops=st.lists(event_ops, max_size=5))
 def test_compact_replay_changes_nothing_on_damaged_logs(tmp_path, name, seed, n, keep, split, ops):
     flat = PROTOCOLS[name]
-    events = _damage(_events(flat, seed, n), ops)
+    events = damage(_events(flat, seed, n), ops)
     cut = split % (len(events) + 1)
     paths = [_write(tmp_path / "a.jsonl", events[:cut]), _write(tmp_path / "b.jsonl", events[cut:])]
     result = _same_both_ways(flat, paths, keep)
@@ -137,7 +99,7 @@ def test_compact_replay_changes_nothing_with_agents_in_several_roles(tmp_path, n
     """Agents drawn from a small pool: the same agent plays several roles across
     enactments (allowed) and within one (ROL003)."""
     flat = PROTOCOLS[name]
-    events = [_with(e, agent=agents[i % len(agents)]) for i, e in enumerate(_events(flat, seed, n))]
+    events = [with_fields(e, agent=agents[i % len(agents)]) for i, e in enumerate(_events(flat, seed, n))]
     _same_both_ways(flat, [_write(tmp_path / "log.jsonl", events)], keep)
 
 
@@ -218,7 +180,7 @@ RECEIPT_TEXTS = [
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**16), text=st.sampled_from(RECEIPT_TEXTS), at=st.integers(0, 10_000),
-       ops=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 500), st.integers(0, 500)), max_size=2),
+       ops=st.lists(event_ops, max_size=2),
        two=st.booleans())
 def test_receipts_are_found_while_reading(tmp_path, seed, text, at, ops, two):
     """With no delivery given, an audit of native logs picks the delivery `_has_receipts`
@@ -226,7 +188,7 @@ def test_receipts_are_found_while_reading(tmp_path, seed, text, at, ops, two):
     from protoverify.auditor.receipts import _has_receipts
 
     flat = PROTOCOLS["purchase"]
-    lines = [orjson.dumps(to_native(e)) for e in _damage(_events(flat, seed, 4), ops)]
+    lines = [orjson.dumps(to_native(e)) for e in damage(_events(flat, seed, 4), ops)]
     if text is not None:
         lines.insert(at % (len(lines) + 1), text)
     cut = len(lines) // 2 if two else len(lines)
@@ -254,7 +216,7 @@ def test_chunks_and_over_long_lines(tmp_path, monkeypatch, chunk):
     monkeypatch.setattr(_common, "MAX_LINE", 400)
     flat = PROTOCOLS["purchase"]
     lines = [orjson.dumps(to_native(e)) for e in _events(flat, 11, 6)]
-    long_send = orjson.dumps(to_native(_with(_events(flat, 12, 1)[0], bindings={"orderID": "o" * 500,
+    long_send = orjson.dumps(to_native(with_fields(_events(flat, 12, 1)[0], bindings={"orderID": "o" * 500,
                                                                                 "item": "x"})))
     long_receipt = b'{"kind": "receive", "note": "' + b"r" * 500 + b'"}'
     for extra in (long_send, long_receipt):

@@ -75,23 +75,31 @@ class Envelope:
 
     def wire(self) -> dict[str, Any]:
         """The JSON object an agent would send (before the gateway stamps it)."""
-        d: dict[str, Any] = {"id": self.id, "protocol": self.protocol, "message": self.message,
-                             "from": {"agent": self.sender[0], "role": self.sender[1]},
-                             "to": [{"agent": a, "role": r} for a, r in self.to],
-                             "payload": self.payload}
-        for k in ("in_reply_to", "reply_by", "conversation"):
-            v = getattr(self, k)
-            if v is not None:
-                d[k] = v
+        d: dict[str, Any] = {"id": self.id}
+        self._fields(d)
         return d
+
+    def _fields(self, d: dict[str, Any]) -> None:
+        """Add the agent's fields after `id`, in the order of the wire form (and of the log)."""
+        d["protocol"] = self.protocol
+        d["message"] = self.message
+        d["from"] = {"agent": self.sender[0], "role": self.sender[1]}
+        d["to"] = [{"agent": a, "role": r} for a, r in self.to]
+        d["payload"] = self.payload
+        if self.in_reply_to is not None:
+            d["in_reply_to"] = self.in_reply_to
+        if self.reply_by is not None:
+            d["reply_by"] = self.reply_by
+        if self.conversation is not None:
+            d["conversation"] = self.conversation
 
     def record(self, type_: str = "envelope", **extra: Any) -> dict[str, Any]:
         """The log line (docs/formats.md §2) of this envelope as `type_`."""
-        w = self.wire()  # the agent's fields, after what the gateway stamps (same key order)
-        d: dict[str, Any] = {"v": 1, "type": type_, "id": w.pop("id"), "ts": self.ts, "run": self.run,
+        d: dict[str, Any] = {"v": 1, "type": type_, "id": self.id, "ts": self.ts, "run": self.run,
                              "gateway": self.gateway, "topic": self.topic}
-        d.update(w)
-        d.update(extra)
+        self._fields(d)  # the agent's fields, after what the gateway stamps (same key order as wire)
+        if extra:
+            d.update(extra)
         return d
 
 

@@ -69,9 +69,13 @@ class Gateway:
         env.ts = now
         env.run = fed.run_id
         env.gateway = self.name
-        flat = fed.protocols.get(env.protocol)
-        m = flat.message(env.message) if flat is not None else None
-        env.topic = topic_of(env.protocol, m.keys, env.payload) if m is not None else env.protocol
+        plan = self.policy.plan(env.protocol, env.message)
+        if plan is not None and plan.topic_head is not None:  # one key: the topic in one step
+            env.topic = f"{plan.topic_head}{env.payload.get(plan.m.keys[0])}"
+        else:
+            flat = fed.protocols.get(env.protocol)
+            m = flat.message(env.message) if flat is not None else None
+            env.topic = topic_of(env.protocol, m.keys, env.payload) if m is not None else env.protocol
         verdict = self.policy.admit(env, conn_agent, now)
         if verdict is not None:
             rule, why = verdict
@@ -172,9 +176,16 @@ class Federation:
     def route(self, env: Envelope, origin: Gateway) -> None:
         """Schedule delivery of an accepted envelope, after the hop time and any fault."""
         target = self.home.get(env.to[0][0])
-        dt = self.rng.uniform(*self.hops.hop)
+        rng = self.rng
+        lo, hi = self.hops.hop
+        dt = lo + (hi - lo) * rng.random()  # rng.uniform(lo, hi), without the call
         if target is not None and target is not origin:
-            dt += self.rng.uniform(*self.hops.link)
+            lo, hi = self.hops.link
+            dt += lo + (hi - lo) * rng.random()
+        if not self.faults.active and target is not None:  # the common case: no fault can hit it
+            self.pending[env.id] = env
+            self.sched.after(dt, self._arrive, env, origin, target, None)
+            return
         fault = self.faults.on_envelope()
         self.pending[env.id] = env
         if fault == "drop" or target is None:
@@ -227,11 +238,12 @@ class Federation:
         """The addressee's gateway delivers (or the addressee has crashed: drop)."""
         env, fault = msg
         agent, role = env.to[0]
-        gw = self.home[agent]
-        origin = self.home.get(env.sender[0], gw)
-        now = self.sched.now()
+        home = self.home
+        gw = home[agent]
+        origin = home.get(env.sender[0], gw)
+        now = self.sched.clock.now()
         self.pending.pop(env.id, None)
-        if agent in self.crashed and self.crashed[agent] <= now:
+        if self.crashed and agent in self.crashed and self.crashed[agent] <= now:
             self.lost.add(env.id)
             self.accept_ts.pop(env.id, None)
             line = self.log.drop(env, now, gw.name, "crash")
@@ -251,8 +263,10 @@ class Federation:
         self.delivered += 1
         self.messages += 1
         self.latencies.append(now - self.accept_ts.pop(env.id, now))
-        gw.policy.delivered(env, agent, role)
-        rank = gw.policy.rank
+        policy = gw.policy
+        rank = policy.rank
+        if rank:
+            policy.delivered(env, agent, role)
         if rank >= 2:  # receipt back to the sender's gateway
             self.receipts += 1
             self.messages += 1

@@ -236,7 +236,11 @@ def test_parse_duration():
 def test_online_event_has_every_event_field():
     from protoverify.exchange.policy import OnlineEvent
     from protoverify.traces.event import Event
-    assert set(Event.__struct_fields__) == set(OnlineEvent.__slots__)
+    ev = OnlineEvent("send", "P/m", "R", ("S",), {"k": 1}, 7, "r", "a", "e1", "P")
+    fields = set(Event.__struct_fields__)
+    assert fields == set(OnlineEvent.__slots__) | {f for f in fields if f in vars(OnlineEvent)}
+    assert all(hasattr(ev, f) for f in fields)
+    assert (ev.seq, ev.ts, ev.reason, ev.decision, ev.line, ev.source) == (None, None, None, None, 7, "<exchange>")
 
 
 class RecordingTransport:

@@ -41,6 +41,7 @@ class Gateway:
         self.policy = policy
         self.agents: set[str] = set()
         self.token = safe(name)
+        self.receipt_subject = f"receipt.{self.token}"
         fed.transport.subscribe(f"link.{self.token}", self._from_link)
         fed.transport.subscribe(f"receipt.{self.token}", self._receipt)
         fed.transport.subscribe("bcast.capability", self._capability, via=self.token)
@@ -69,23 +70,24 @@ class Gateway:
         env.ts = now
         env.run = fed.run_id
         env.gateway = self.name
-        plan = self.policy.plan(env.protocol, env.message)
-        if plan is not None and plan.topic_head is not None:  # one key: the topic in one step
-            env.topic = f"{plan.topic_head}{env.payload.get(plan.m.keys[0])}"
+        policy = self.policy
+        plan = policy.plan(env.protocol, env.message)
+        if plan is not None and plan.key1 is not None:  # one key: the topic in one step
+            env.topic = f"{plan.topic_head}{env.payload.get(plan.key1)}"
         else:
             flat = fed.protocols.get(env.protocol)
             m = flat.message(env.message) if flat is not None else None
             env.topic = topic_of(env.protocol, m.keys, env.payload) if m is not None else env.protocol
-        verdict = self.policy.admit(env, conn_agent, now)
+        verdict = policy.check(env, conn_agent, now, plan) if plan is not None else policy.admit(env, conn_agent, now)
         if verdict is not None:
             rule, why = verdict
-            fed.last_line = fed.log.reject(env, self.policy.level, rule, why)
+            fed.last_line = fed.log.reject(env, policy.level, rule, why)
             fed.rejected_by[rule] += 1
-            self.policy.rejected[rule] += 1
+            policy.rejected[rule] += 1
             if fed.on_reject is not None:
                 fed.on_reject(env, rule, conn_agent)
             return "reject", rule
-        fed.last_line = fed.log.envelope(env, self.policy.level)
+        fed.last_line = fed.log.envelope(env, policy.level)
         fed.accept_ts[env.id] = now
         if fed.on_accept is not None:
             fed.on_accept(env)
@@ -273,7 +275,7 @@ class Federation:
             if origin is not gw:
                 self.messages += 1
                 self.crossings += 1
-            self.transport.publish(f"receipt.{origin.token}", (env, agent, role), via=gw.token)
+            self.transport.publish(origin.receipt_subject, (env, agent, role), via=gw.token)
         elif rank == 1 and origin is not gw:  # the link acknowledges the delivery to the sender's gateway
             self.messages += 1
             self.crossings += 1

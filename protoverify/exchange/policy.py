@@ -73,13 +73,16 @@ class _Plan:
 
     __slots__ = ("m", "name", "qname", "carried", "order", "nrecip", "recip0", "recip_set", "sender",
                  "key_values", "carried_values", "replies", "award", "call", "bid", "monitor", "rule",
-                 "send_plain", "receive_plain", "topic_head")
+                 "send_plain", "receive_plain", "topic_head", "protocol", "key1", "recipients")
 
     def __init__(self, protocol: str, flat: FlatProtocol, m: FlatMessage, limits: Limits,
                  monitor: Monitor | None) -> None:
         self.m = m
-        #: the routing topic (`bus.topic_of`) up to its one key's value; None: several keys, or none
-        self.topic_head = f"{protocol}/{m.keys[0]}=" if len(m.keys) == 1 else None
+        self.protocol = flat.name
+        self.key1 = m.keys[0] if len(m.keys) == 1 else None  # the one key: its value without a call
+        self.recipients = tuple(m.recipients)
+        #: the routing topic (`bus.topic_of`) up to the value of its one key (`key1`)
+        self.topic_head = f"{protocol}/{m.keys[0]}=" if len(m.keys) == 1 else ""
         self.name = m.name
         self.qname = f"{flat.name}/{m.name}"
         self.carried = frozenset(m.carried)
@@ -164,6 +167,10 @@ class Policy:
         if plan is None:
             self.checks += 2
             return "schema", f"{env.protocol} has no message {env.message!r}"
+        return self.check(env, conn_agent, now, plan)
+
+    def check(self, env: Envelope, conn_agent: str, now: float, plan: _Plan) -> tuple[str, str] | None:
+        """`admit` of an envelope whose message is known: `plan` is its plan (`Policy.plan`)."""
         self.checks += 8  # schema (5), auth, role, role in the enactment: counted together
         payload = env.payload
         if payload.keys() != plan.carried:
@@ -182,7 +189,8 @@ class Policy:
             return "auth", f"{conn_agent} sent as {agent}"
         if role != plan.sender:
             return "role", f"{plan.name} is sent by {plan.sender}, not {role}"
-        key = (env.run, p.name, plan.key_values(payload))
+        k1 = plan.key1
+        key = (env.run, plan.protocol, (payload[k1],) if k1 is not None else plan.key_values(payload))
         assigned = self.roles.get(key)
         if assigned is not None:
             who = assigned.get(role)
@@ -195,23 +203,25 @@ class Policy:
                 who = assigned.get(r)
                 if who is not None and who != a:
                     return "role", f"{r} is {who} in this enactment, not {a}"
-        if self.rank == 0:
+        rank = self.rank
+        if rank == 0:
             self._register(key, assigned, env)
             return None
         # ---- medium: rate limit, enabling; high: + de-duplication, deadline, fair award
-        self.checks += 2 if self.rank == 1 else 5
+        self.checks += 2 if rank == 1 else 5
         b = self.buckets.get(agent)
         lim = self.limits
         if b is None:
             b = self.buckets[agent] = [lim.burst, now]
         if now > b[1]:  # never refill backwards (envelopes may be checked out of time order)
-            b[0] = min(lim.burst, b[0] + (now - b[1]) * lim.rate)
+            tokens = b[0] + (now - b[1]) * lim.rate
+            b[0] = tokens if tokens < lim.burst else lim.burst
             b[1] = now
         if b[0] < 1.0:
             return "rate", f"{agent} exceeded {lim.rate:g}/s (burst {lim.burst:g})"
         b[0] -= 1.0  # every attempt costs a token, accepted or not
         ck = None
-        if self.rank >= 2:
+        if rank >= 2:
             # ---- high: de-duplication, deadline, fair award (before the Monitor: they name the cause)
             if env.id in self.seen_ids:
                 return "duplicate", f"envelope id {env.id} already entered"
@@ -225,11 +235,29 @@ class Policy:
                 unfair = self._fair(env, payload.get(lim.bid_param))
                 if unfair is not None:
                     return unfair
-        # ---- medium: the Monitor's enabling rule, on the send itself
-        why = self._enabling(env, p, plan, key)
-        if why is not None:
-            return "enabling", why
-        self._register(key, assigned, env)
+        # ---- medium: the Monitor's enabling rule, on the send itself. A second send of a
+        # message in its enactment is refused before the Monitor sees it: the Monitor reports
+        # resends without recording them as sends, so there would be nothing of it to undo.
+        sk = (key, plan.name)
+        if sk in self.sent:
+            return "enabling", f"{plan.name} was already sent in {plan.protocol} " + \
+                ",".join(f"{k}={payload[k]}" for k in plan.m.keys)
+        recipients = plan.recipients if len(to) == 1 else tuple([r for _, r in to])
+        self.line += 1
+        ev = OnlineEvent("send", plan.qname, role, recipients, payload, self.line, env.run, agent, env.id,
+                         env.protocol, "<gateway>")
+        rule = plan.rule
+        if rule is None or not plan.send_plain(ev, rule):
+            why = self._enabling(env, plan, ev)
+            if why is not None:
+                return "enabling", why
+        self.sent.add(sk)
+        # ---- accepted: remember who plays what, and (high) what entered
+        if assigned is None:
+            assigned = self.roles[key] = {}
+        assigned.setdefault(role, agent)
+        for a, r in to:
+            assigned.setdefault(r, a)
         if ck is not None:
             cap = lim.dedup_window
             ids, content = self.seen_ids, self.seen_content
@@ -265,32 +293,15 @@ class Policy:
                 return "fair-invite", f"the call for {call[1]!r} did not invite {', '.join(skipped)}"
         return None
 
-    def _enabling(self, env: Envelope, p: _Proto, plan: _Plan, key: tuple[Any, ...]) -> str | None:
-        """Apply the send to the online Monitor; on a finding, undo it and say why.
-
-        A second send of a message in its enactment is refused before the Monitor sees
-        it: the Monitor reports resends without recording them as sends, so there would
-        be nothing of it to undo.
-        """
-        sk = (key, plan.name)
-        if sk in self.sent:
-            return f"{plan.name} was already sent in {p.name} " + \
-                ",".join(f"{k}={env.payload[k]}" for k in plan.m.keys)
-        to = env.to
-        recipients = (to[0][1],) if len(to) == 1 else tuple([r for _, r in to])
-        self.line += 1
-        ev = OnlineEvent("send", plan.qname, env.sender[1], recipients, env.payload, self.line, env.run,
-                         env.sender[0], env.id, env.protocol, "<gateway>")
-        rule = plan.rule
-        if rule is None or not plan.send_plain(ev, rule):
-            mon = plan.monitor
-            assert mon is not None
-            found = mon.apply(ev)
-            if found:
-                mon.apply(self._event("reject", env, recipients, env.sender[0]))
-                f = found[0]
-                return f"{f.code} {f.text}"
-        self.sent.add(sk)
+    def _enabling(self, env: Envelope, plan: _Plan, ev: OnlineEvent) -> str | None:
+        """The send `ev` through the Monitor's full check: on a finding, undo it and say why."""
+        mon = plan.monitor
+        assert mon is not None
+        found = mon.apply(ev)
+        if found:
+            mon.apply(self._event("reject", env, ev.recipients, env.sender[0]))
+            f = found[0]
+            return f"{f.code} {f.text}"
         return None
 
     # ------------------------------------------------------------------ state updates
@@ -303,7 +314,7 @@ class Policy:
         """`env` arrived over the federation link for an agent of this gateway."""
         p = self.protos[env.protocol]
         plan = p.plans[env.message]
-        key = (env.run, p.name, plan.key_values(env.payload))
+        key = (env.run, plan.protocol, plan.key_values(env.payload))
         self._register(key, self.roles.get(key), env)
         if self.rank >= 1:
             self.sent.add((key, plan.name))

@@ -25,7 +25,7 @@ cross the federation link to reach them), which is exactly what its agents know.
 """
 from __future__ import annotations
 
-from collections import Counter, OrderedDict
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -140,8 +140,11 @@ class Policy:
         self.rejected: Counter[str] = Counter()
         self.roles: dict[tuple[Any, ...], dict[str, str]] = {}  # enactment -> role -> agent
         self.buckets: dict[str, list[float]] = {}  # agent -> [tokens, last time]
-        self.seen_ids: OrderedDict[str, None] = OrderedDict()
-        self.seen_content: OrderedDict[tuple[Any, ...], None] = OrderedDict()
+        # de-duplication windows: a set-like dict, and its keys oldest first (each key enters once)
+        self.seen_ids: dict[str, None] = {}
+        self.seen_content: dict[tuple[Any, ...], None] = {}
+        self._ids_order: deque[str] = deque()
+        self._content_order: deque[tuple[Any, ...]] = deque()
         self.deadlines: dict[tuple[Any, ...], tuple[float, frozenset[str]]] = {}
         self.bids: dict[str, dict[tuple[Any, ...], Any]] = {}  # conversation -> enactment -> bid
         self.sent: set[tuple[Any, ...]] = set()  # (enactment, message) accepted and not lost
@@ -260,13 +263,16 @@ class Policy:
             assigned.setdefault(r, a)
         if ck is not None:
             cap = lim.dedup_window
-            ids, content = self.seen_ids, self.seen_content
+            ids, order = self.seen_ids, self._ids_order
             ids[env.id] = None
-            if len(ids) > cap:
-                ids.popitem(last=False)
+            order.append(env.id)
+            if len(order) > cap:
+                del ids[order.popleft()]
+            content, corder = self.seen_content, self._content_order
             content[ck] = None
-            if len(content) > cap:
-                content.popitem(last=False)
+            corder.append(ck)
+            if len(corder) > cap:
+                del content[corder.popleft()]
             if plan.call and env.conversation is not None:
                 call = self.calls.get(env.conversation)
                 if call is None:

@@ -71,6 +71,39 @@ def test_from_wire_only_raises_envelope_error(obj):
         assert e.rule == "schema"
 
 
+parties = st.tuples(st.sampled_from(["alice", "bob", "carol"]), st.sampled_from(["Initiator", "Participant"]))
+
+
+@given(st.lists(parties, min_size=1, max_size=3), st.none() | st.text(max_size=3),
+       st.none() | st.floats(allow_nan=False, allow_infinity=False), st.none() | st.text(max_size=3))
+def test_record_is_the_stamps_then_the_wire_form(to, in_reply_to, reply_by, conversation):
+    e = Envelope(id="e1", protocol="Contract Net", message="cfp", sender=INI, to=tuple(to),
+                 payload={"cfpID": "c1", "task": "t"}, ts=2.5, run="r", gateway="gw1", topic="Contract Net/cfpID=c1",
+                 in_reply_to=in_reply_to, reply_by=reply_by, conversation=conversation)
+    rec, wire = e.record("envelope", policy={"level": "high"}), e.wire()
+    assert list(rec)[:7] == ["v", "type", "id", "ts", "run", "gateway", "topic"] and list(rec)[-1] == "policy"
+    assert [k for k in rec if k not in ("v", "type", "ts", "run", "gateway", "topic", "policy")] == list(wire)
+    assert all(rec[k] == wire[k] for k in wire)
+    assert wire["to"] == [{"agent": a, "role": r} for a, r in to]
+    assert [k for k in ("in_reply_to", "reply_by", "conversation") if k in wire] == \
+        [k for k, v in (("in_reply_to", in_reply_to), ("reply_by", reply_by), ("conversation", conversation))
+         if v is not None]
+
+
+def test_log_writer_lines_are_the_records(tmp_path):
+    log = LogWriter(tmp_path / "x.jsonl")
+    e = env("cfp", dict(CFP), reply_by=5.0, conversation="c", ts=1.5, gateway="gw1", topic="Contract Net/cfpID=c1")
+    assert (log.envelope(e, "high"), log.deliver(e, 2.0, "gw2"), log.deliver(e, 3.0, "gw2", "delay")) == (1, 2, 3)
+    log.close()
+    lines = (tmp_path / "x.jsonl").read_bytes().splitlines()
+    assert [json.loads(x) for x in lines] == [
+        e.record("envelope", policy={"level": "high", "decision": "accept"}),
+        {"v": 1, "type": "deliver", "id": "e1", "ts": 2.0, "gateway": "gw2"},
+        {"v": 1, "type": "deliver", "id": "e1", "ts": 3.0, "gateway": "gw2", "fault": "delay"}]
+    assert list(json.loads(lines[0])) == list(e.record("envelope", policy={}))
+    assert log.counts["envelope"] == 1 and log.counts["deliver"] == 2
+
+
 # ---------------------------------------------------------------- bus
 @pytest.mark.parametrize("pattern, subject, ok", [
     ("inbox.gw1.alice", "inbox.gw1.alice", True),

@@ -228,7 +228,7 @@ class Policy:
             # ---- high: de-duplication, deadline, fair award (before the Monitor: they name the cause)
             if env.id in self.seen_ids:
                 return "duplicate", f"envelope id {env.id} already entered"
-            ck = (agent, key, plan.name, plan.carried_values(payload))
+            ck = (agent, env.run, plan.protocol, plan.name, *plan.carried_values(payload))  # flat: one tuple
             if ck in self.seen_content:
                 return "duplicate", f"{agent} already sent {plan.name} with these bindings"
             dl = self.deadlines.get(key)

@@ -332,3 +332,45 @@ def test_run_command_takes_the_spec_once(tmp_path):
         err = io.StringIO()
         assert run_main(args + ["--out", str(tmp_path)], io.StringIO(), err) == 2
         assert "give the spec once" in err.getvalue()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_policy_fast_paths_decide_as_monitor_apply(seed):
+    """The plans call the online Monitor's send and receive fast paths directly; a policy
+    whose plans do not (every event through `Monitor.apply`) must decide every envelope the
+    same way and leave its Monitor in the same state, on traffic with envelopes skipped,
+    resent and altered."""
+    from protoverify.monitor.simulate import Simulator
+    rng = random.Random(seed)
+    agents = {"Initiator": "alice", "Participant": "bob"}
+    fast, slow = Policy("high", {FLAT.name: FLAT}), Policy("high", {FLAT.name: FLAT})
+    for plan in slow.protos[FLAT.name].plans.values():
+        plan.rule = None
+    assert any(p.rule is not None for p in fast.protos[FLAT.name].plans.values())
+    sim = Simulator(FLAT, random.Random(seed), delivery="send", run="r")
+    sent: list[Envelope] = []
+    verdicts = []
+    for i, ev in enumerate(sim.enactments(60, concurrency=6)):
+        payload = dict(ev.bindings)
+        r = rng.random()
+        if r < 0.1:
+            continue  # skipped: later messages of the enactment come out of turn
+        if r < 0.2 and sent:
+            payload = dict(rng.choice(sent).payload)  # another message's bindings again
+        elif r < 0.3:
+            payload[rng.choice(sorted(payload))] = "x"  # an altered value
+        name = ev.message.rsplit("/", 1)[-1]
+        to = tuple((agents[role], role) for role in ev.recipients)
+        e = Envelope(id=f"e{i}", protocol=FLAT.name, message=name, sender=(agents[ev.sender], ev.sender),
+                     to=to, payload=payload, run="r", ts=float(i))
+        got = [fast.admit(e, e.sender[0], float(i)), slow.admit(e, e.sender[0], float(i))]
+        verdicts.append(got[0])
+        assert got[0] == got[1], (e, got)
+        if got[0] is None:
+            sent.append(e)
+            for pol in (fast, slow):
+                pol.delivered(e, *to[0])
+    assert any(v is None for v in verdicts) and any(v is not None and v[0] == "enabling" for v in verdicts)
+    mf, ms = fast.monitors[FLAT.name], slow.monitors[FLAT.name]
+    assert (mf.complete_count, len(mf.open), len(mf.closed)) == (ms.complete_count, len(ms.open), len(ms.closed))
+    assert [(f.code, f.line) for f in mf.finish()] == [(f.code, f.line) for f in ms.finish()]

@@ -118,7 +118,6 @@ class _Proto:
         self.flat = flat
         self.name = flat.name
         self.plans = {m.name: _Plan(protocol, flat, m, limits, monitor) for m in flat.messages}
-        self.msgs: dict[str, FlatMessage] = {m.name: m for m in flat.messages}
 
 
 class Policy:

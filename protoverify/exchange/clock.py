@@ -74,18 +74,26 @@ class Scheduler:
         heapq.heappush(self.queue, (t, self.seq, fn, args))
 
     def after(self, dt: float, fn: Callable[..., Any], *args: Any) -> None:
-        self.at(self.clock.now() + dt, fn, *args)
+        self.seq += 1
+        heapq.heappush(self.queue, (self.clock.now() + dt, self.seq, fn, args))
 
     def run(self, until: float | None = None) -> int:
         """Run callbacks in time order (up to `until`); return how many ran."""
         n = 0
         q = self.queue
+        pop = heapq.heappop
+        clock = self.clock
+        sim = clock if type(clock) is SimClock else None  # its wait is a jump: done here, without a call
         while q:
             t = q[0][0]
             if until is not None and t > until:
                 break
-            _, _, fn, args = heapq.heappop(q)
-            self.clock.wait_until(t)
+            _, _, fn, args = pop(q)
+            if sim is not None:
+                if t > sim.t:
+                    sim.t = t
+            else:
+                clock.wait_until(t)
             fn(*args)
             if self.after_each is not None:
                 self.after_each()

@@ -75,24 +75,34 @@ class Envelope:
 
     def wire(self) -> dict[str, Any]:
         """The JSON object an agent would send (before the gateway stamps it)."""
-        d: dict[str, Any] = {"id": self.id, "protocol": self.protocol, "message": self.message,
-                             "from": {"agent": self.sender[0], "role": self.sender[1]},
-                             "to": [{"agent": a, "role": r} for a, r in self.to],
-                             "payload": self.payload}
-        for k in ("in_reply_to", "reply_by", "conversation"):
-            v = getattr(self, k)
-            if v is not None:
-                d[k] = v
+        d = self.record()
+        for k in _STAMPS:
+            del d[k]
         return d
 
     def record(self, type_: str = "envelope", **extra: Any) -> dict[str, Any]:
-        """The log line (docs/formats.md §2) of this envelope as `type_`."""
-        w = self.wire()  # the agent's fields, after what the gateway stamps (same key order)
-        d: dict[str, Any] = {"v": 1, "type": type_, "id": w.pop("id"), "ts": self.ts, "run": self.run,
-                             "gateway": self.gateway, "topic": self.topic}
-        d.update(w)
-        d.update(extra)
+        """The log line (docs/formats.md §2) of this envelope as `type_`: what the gateway
+        stamps (`_STAMPS`), then the agent's fields in the order of the wire form."""
+        s, to = self.sender, self.to
+        d: dict[str, Any] = {
+            "v": 1, "type": type_, "id": self.id, "ts": self.ts, "run": self.run, "gateway": self.gateway,
+            "topic": self.topic, "protocol": self.protocol, "message": self.message,
+            "from": {"agent": s[0], "role": s[1]},
+            "to": [{"agent": to[0][0], "role": to[0][1]}] if len(to) == 1 else [{"agent": a, "role": r} for a, r in to],
+            "payload": self.payload}
+        if self.in_reply_to is not None:
+            d["in_reply_to"] = self.in_reply_to
+        if self.reply_by is not None:
+            d["reply_by"] = self.reply_by
+        if self.conversation is not None:
+            d["conversation"] = self.conversation
+        if extra:
+            d.update(extra)
         return d
+
+
+#: the fields of a log record that the gateway stamps (not in the wire form; `id` is in both)
+_STAMPS = ("v", "type", "ts", "run", "gateway", "topic")
 
 
 def _party(p: Any) -> Party | None:

@@ -41,6 +41,7 @@ class Gateway:
         self.policy = policy
         self.agents: set[str] = set()
         self.token = safe(name)
+        self.receipt_subject = f"receipt.{self.token}"
         fed.transport.subscribe(f"link.{self.token}", self._from_link)
         fed.transport.subscribe(f"receipt.{self.token}", self._receipt)
         fed.transport.subscribe("bcast.capability", self._capability, via=self.token)
@@ -69,19 +70,24 @@ class Gateway:
         env.ts = now
         env.run = fed.run_id
         env.gateway = self.name
-        flat = fed.protocols.get(env.protocol)
-        m = flat.message(env.message) if flat is not None else None
-        env.topic = topic_of(env.protocol, m.keys, env.payload) if m is not None else env.protocol
-        verdict = self.policy.admit(env, conn_agent, now)
+        policy = self.policy
+        plan = policy.plan(env.protocol, env.message)
+        if plan is not None and plan.key1 is not None:  # one key: the topic in one step
+            env.topic = f"{plan.topic_head}{env.payload.get(plan.key1)}"
+        else:
+            flat = fed.protocols.get(env.protocol)
+            m = flat.message(env.message) if flat is not None else None
+            env.topic = topic_of(env.protocol, m.keys, env.payload) if m is not None else env.protocol
+        verdict = policy.check(env, conn_agent, now, plan) if plan is not None else policy.admit(env, conn_agent, now)
         if verdict is not None:
             rule, why = verdict
-            fed.last_line = fed.log.reject(env, self.policy.level, rule, why)
+            fed.last_line = fed.log.reject(env, policy.level, rule, why)
             fed.rejected_by[rule] += 1
-            self.policy.rejected[rule] += 1
+            policy.rejected[rule] += 1
             if fed.on_reject is not None:
                 fed.on_reject(env, rule, conn_agent)
             return "reject", rule
-        fed.last_line = fed.log.envelope(env, self.policy.level)
+        fed.last_line = fed.log.envelope(env, policy.level)
         fed.accept_ts[env.id] = now
         if fed.on_accept is not None:
             fed.on_accept(env)
@@ -177,9 +183,16 @@ class Federation:
     def route(self, env: Envelope, origin: Gateway) -> None:
         """Schedule delivery of an accepted envelope, after the hop time and any fault."""
         target = self.home.get(env.to[0][0])
-        dt = self.rng.uniform(*self.hops.hop)
+        rng = self.rng
+        lo, hi = self.hops.hop
+        dt = lo + (hi - lo) * rng.random()  # rng.uniform(lo, hi), without the call
         if target is not None and target is not origin:
-            dt += self.rng.uniform(*self.hops.link)
+            lo, hi = self.hops.link
+            dt += lo + (hi - lo) * rng.random()
+        if not self.faults.active and target is not None:  # the common case: no fault can hit it
+            self.pending[env.id] = env
+            self.sched.after(dt, self._arrive, env, origin, target, None)
+            return
         fault = self.faults.on_envelope()
         self.pending[env.id] = env
         if fault == "drop" or target is None:
@@ -238,11 +251,12 @@ class Federation:
         """The addressee's gateway delivers (or the addressee has crashed: drop)."""
         env, fault = msg
         agent, role = env.to[0]
-        gw = self.home[agent]
-        origin = self.home.get(env.sender[0], gw)
-        now = self.sched.now()
+        home = self.home
+        gw = home[agent]
+        origin = home.get(env.sender[0], gw)
+        now = self.sched.clock.now()
         self.pending.pop(env.id, None)
-        if agent in self.crashed and self.crashed[agent] <= now:
+        if self.crashed and agent in self.crashed and self.crashed[agent] <= now:
             self.lost.add(env.id)
             self.accept_ts.pop(env.id, None)
             line = self.log.drop(env, now, gw.name, "crash")
@@ -262,15 +276,17 @@ class Federation:
         self.delivered += 1
         self.messages += 1
         self.latencies.append(now - self.accept_ts.pop(env.id, now))
-        gw.policy.delivered(env, agent, role)
-        rank = gw.policy.rank
+        policy = gw.policy
+        rank = policy.rank
+        if rank:
+            policy.delivered(env, agent, role)
         if rank >= 2:  # receipt back to the sender's gateway
             self.receipts += 1
             self.messages += 1
             if origin is not gw:
                 self.messages += 1
                 self.crossings += 1
-            self.transport.publish(f"receipt.{origin.token}", (env, agent, role), via=gw.token)
+            self.transport.publish(origin.receipt_subject, (env, agent, role), via=gw.token)
         elif rank == 1 and origin is not gw:  # the link acknowledges the delivery to the sender's gateway
             self.messages += 1
             self.crossings += 1

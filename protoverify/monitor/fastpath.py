@@ -94,7 +94,7 @@ class FastPath(MonitorState):
                 else:
                     k.update(carried)
         else:
-            pending = {r: 1 for r in recipients}
+            pending = dict.fromkeys(recipients, 1)
             ctx.pending += len(pending)
         sent[rule.name] = Sent(b, line, ev.source, sender, pending, rule.outs)
         if ctx.nout == len(self.pub_outs) and not ctx.pending:
@@ -114,7 +114,7 @@ class FastPath(MonitorState):
         if self.delivery == "send":
             return False
         b = ev.bindings
-        if len(b) != rule.ncarried or not rule.carried_set <= b.keys():
+        if len(b) != rule.ncarried or not b.keys() >= rule.carried_set:
             return False
         recips = ev.recipients
         if recips:
@@ -158,7 +158,7 @@ class FastPath(MonitorState):
         if agent is not None and prev is None:
             ctx.agents[agent] = role
         values = ctx.values
-        if not rule.carried_set <= values.keys():
+        if not values.keys() >= rule.carried_set:
             by = (rule.name, line)
             bound_by = ctx.bound_by
             pub_outs = self.pub_outs

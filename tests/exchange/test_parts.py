@@ -71,6 +71,39 @@ def test_from_wire_only_raises_envelope_error(obj):
         assert e.rule == "schema"
 
 
+parties = st.tuples(st.sampled_from(["alice", "bob", "carol"]), st.sampled_from(["Initiator", "Participant"]))
+
+
+@given(st.lists(parties, min_size=1, max_size=3), st.none() | st.text(max_size=3),
+       st.none() | st.floats(allow_nan=False, allow_infinity=False), st.none() | st.text(max_size=3))
+def test_record_is_the_stamps_then_the_wire_form(to, in_reply_to, reply_by, conversation):
+    e = Envelope(id="e1", protocol="Contract Net", message="cfp", sender=INI, to=tuple(to),
+                 payload={"cfpID": "c1", "task": "t"}, ts=2.5, run="r", gateway="gw1", topic="Contract Net/cfpID=c1",
+                 in_reply_to=in_reply_to, reply_by=reply_by, conversation=conversation)
+    rec, wire = e.record("envelope", policy={"level": "high"}), e.wire()
+    assert list(rec)[:7] == ["v", "type", "id", "ts", "run", "gateway", "topic"] and list(rec)[-1] == "policy"
+    assert [k for k in rec if k not in ("v", "type", "ts", "run", "gateway", "topic", "policy")] == list(wire)
+    assert all(rec[k] == wire[k] for k in wire)
+    assert wire["to"] == [{"agent": a, "role": r} for a, r in to]
+    assert [k for k in ("in_reply_to", "reply_by", "conversation") if k in wire] == \
+        [k for k, v in (("in_reply_to", in_reply_to), ("reply_by", reply_by), ("conversation", conversation))
+         if v is not None]
+
+
+def test_log_writer_lines_are_the_records(tmp_path):
+    log = LogWriter(tmp_path / "x.jsonl")
+    e = env("cfp", dict(CFP), reply_by=5.0, conversation="c", ts=1.5, gateway="gw1", topic="Contract Net/cfpID=c1")
+    assert (log.envelope(e, "high"), log.deliver(e, 2.0, "gw2"), log.deliver(e, 3.0, "gw2", "delay")) == (1, 2, 3)
+    log.close()
+    lines = (tmp_path / "x.jsonl").read_bytes().splitlines()
+    assert [json.loads(x) for x in lines] == [
+        e.record("envelope", policy={"level": "high", "decision": "accept"}),
+        {"v": 1, "type": "deliver", "id": "e1", "ts": 2.0, "gateway": "gw2"},
+        {"v": 1, "type": "deliver", "id": "e1", "ts": 3.0, "gateway": "gw2", "fault": "delay"}]
+    assert list(json.loads(lines[0])) == list(e.record("envelope", policy={}))
+    assert log.counts["envelope"] == 1 and log.counts["deliver"] == 2
+
+
 # ---------------------------------------------------------------- bus
 @pytest.mark.parametrize("pattern, subject, ok", [
     ("inbox.gw1.alice", "inbox.gw1.alice", True),
@@ -236,7 +269,11 @@ def test_parse_duration():
 def test_online_event_has_every_event_field():
     from protoverify.exchange.policy import OnlineEvent
     from protoverify.traces.event import Event
-    assert set(Event.__struct_fields__) == set(OnlineEvent.__slots__)
+    ev = OnlineEvent("send", "P/m", "R", ("S",), {"k": 1}, 7, "r", "a", "e1", "P")
+    fields = set(Event.__struct_fields__)
+    assert fields == set(OnlineEvent.__slots__) | {f for f in fields if f in vars(OnlineEvent)}
+    assert all(hasattr(ev, f) for f in fields)
+    assert (ev.seq, ev.ts, ev.reason, ev.decision, ev.line, ev.source) == (None, None, None, None, 7, "<exchange>")
 
 
 class RecordingTransport:
@@ -295,3 +332,45 @@ def test_run_command_takes_the_spec_once(tmp_path):
         err = io.StringIO()
         assert run_main(args + ["--out", str(tmp_path)], io.StringIO(), err) == 2
         assert "give the spec once" in err.getvalue()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_policy_fast_paths_decide_as_monitor_apply(seed):
+    """The plans call the online Monitor's send and receive fast paths directly; a policy
+    whose plans do not (every event through `Monitor.apply`) must decide every envelope the
+    same way and leave its Monitor in the same state, on traffic with envelopes skipped,
+    resent and altered."""
+    from protoverify.monitor.simulate import Simulator
+    rng = random.Random(seed)
+    agents = {"Initiator": "alice", "Participant": "bob"}
+    fast, slow = Policy("high", {FLAT.name: FLAT}), Policy("high", {FLAT.name: FLAT})
+    for plan in slow.protos[FLAT.name].plans.values():
+        plan.rule = None
+    assert any(p.rule is not None for p in fast.protos[FLAT.name].plans.values())
+    sim = Simulator(FLAT, random.Random(seed), delivery="send", run="r")
+    sent: list[Envelope] = []
+    verdicts = []
+    for i, ev in enumerate(sim.enactments(60, concurrency=6)):
+        payload = dict(ev.bindings)
+        r = rng.random()
+        if r < 0.1:
+            continue  # skipped: later messages of the enactment come out of turn
+        if r < 0.2 and sent:
+            payload = dict(rng.choice(sent).payload)  # another message's bindings again
+        elif r < 0.3:
+            payload[rng.choice(sorted(payload))] = "x"  # an altered value
+        name = ev.message.rsplit("/", 1)[-1]
+        to = tuple((agents[role], role) for role in ev.recipients)
+        e = Envelope(id=f"e{i}", protocol=FLAT.name, message=name, sender=(agents[ev.sender], ev.sender),
+                     to=to, payload=payload, run="r", ts=float(i))
+        got = [fast.admit(e, e.sender[0], float(i)), slow.admit(e, e.sender[0], float(i))]
+        verdicts.append(got[0])
+        assert got[0] == got[1], (e, got)
+        if got[0] is None:
+            sent.append(e)
+            for pol in (fast, slow):
+                pol.delivered(e, *to[0])
+    assert any(v is None for v in verdicts) and any(v is not None and v[0] == "enabling" for v in verdicts)
+    mf, ms = fast.monitors[FLAT.name], slow.monitors[FLAT.name]
+    assert (mf.complete_count, len(mf.open), len(mf.closed)) == (ms.complete_count, len(ms.open), len(ms.closed))
+    assert [(f.code, f.line) for f in mf.finish()] == [(f.code, f.line) for f in ms.finish()]

@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 
 _SEQ = struct.Struct(">Q")
 #: Policy methods that settle the gateway's pending receipts before they run
-SETTLING = ("admit", "crossed", "delivered", "acknowledged", "dropped", "advertise")
+SETTLING = ("admit", "check", "crossed", "delivered", "acknowledged", "dropped", "advertise")
 
 
 class NatsUnavailable(RuntimeError):

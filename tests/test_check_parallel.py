@@ -30,6 +30,30 @@ def test_parallel_verdicts_equal_sequential():
     assert _verdicts(one[1]) == _verdicts(two[1]) and len(_verdicts(one[1])) >= 8
 
 
+def _without_times(o: object) -> object:
+    if isinstance(o, dict):
+        return {k: _without_times(v) for k, v in o.items() if k != "seconds"}
+    if isinstance(o, list):
+        return [_without_times(v) for v in o]
+    return o
+
+
+def test_reports_equal_with_jobs_and_alone():
+    """Counterexamples too, not only verdicts: Z3's times order independent events by
+    accident (they depend on what the process solved before), so the order printed is a
+    canonical one (prover.solve.canonical_order)."""
+    one = _without_times(orjson.loads(run("check", "--format", "json", "-j", "1", str(REPO / "specs"))[1]))
+    two = _without_times(orjson.loads(run("check", "--format", "json", "-j", "2", str(REPO / "specs"))[1]))
+    assert one == two
+    assert isinstance(one, dict)
+    files = {f["path"]: f for f in one["files"]}
+    unsafe = next(p for p, f in files.items() if p.endswith("purchase-unsafe.bspl"))
+    alone = _without_times(orjson.loads(run("check", "--format", "json", str(REPO / unsafe))[1]))
+    assert isinstance(alone, dict)
+    assert alone["files"][0]["protocols"] == files[unsafe]["protocols"]
+    assert any("counterexample" in p.get("safety", {}) for p in files[unsafe]["protocols"])
+
+
 def test_cache_reuses_unchanged_specs_only(tmp_path):
     specs = tmp_path / "specs"
     shutil.copytree(REPO / "specs", specs, ignore=shutil.ignore_patterns("*.md"))

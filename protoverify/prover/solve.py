@@ -6,6 +6,7 @@ each with its own timeout, and `unknown` (timeout) is reported, never waited out
 """
 from __future__ import annotations
 
+import heapq
 import time
 from collections.abc import Callable, Iterable
 
@@ -88,8 +89,56 @@ class Session:
         for k, r in enumerate(self.rules.input_roles):
             var = self.enc.arrivals.get(r)
             timed.append((val(var) if var else self.enc.horizon + 1, 1, n + k, input_event(self.rules, r)))
-        timed.sort(key=lambda x: x[:3])
-        return [e for *_, e in timed]
+        return canonical_order(timed)
+
+
+def canonical_order(timed: list[tuple[int, int, int, Event]]) -> list[Event]:
+    """One fixed linearization of a model's events, given as (time, 0 send / 1 otherwise,
+    message index, event).
+
+    Z3's times order the independent events of different roles by accident: they depend
+    on what the process solved before, so one protocol printed its counterexample in
+    other orders alone, after other specs, or under `check --jobs`. The order kept is
+    each role's own (its local history, hence every enabling, is unchanged) and each
+    send before its receptions, and two sends one of which binds as `out` a key the other
+    binds too keep theirs (whether every key a send binds is already bound is the one
+    global condition of enabling); among the events free to go next, the lowest message
+    index goes first, a send before a reception.
+    """
+    ordered = sorted(timed, key=lambda x: x[:3])
+    deps: list[set[int]] = [set() for _ in ordered]
+    last_of_role: dict[str, int] = {}
+    send_at: dict[int, int] = {}
+    for i, (_, _, index, e) in enumerate(ordered):
+        if e["role"] in last_of_role:
+            deps[i].add(last_of_role[e["role"]])
+        last_of_role[e["role"]] = i
+        if e["kind"] == "send":
+            send_at[index] = i
+    sends = [i for i, x in enumerate(ordered) if x[3]["kind"] == "send"]
+    outs = {i: {p[4:] for p in ordered[i][3]["params"] if p.startswith("out ")} for i in sends}
+    out_keys = {i: outs[i] & set(ordered[i][3]["keys"]) for i in sends}
+    for i, (_, _, index, e) in enumerate(ordered):
+        if e["kind"] == "receive" and index in send_at:
+            deps[i].add(send_at[index])
+        elif e["kind"] == "send":  # a send binding a key another binds too: the first starts the enactment
+            deps[i].update(j for j in sends if j < i and (out_keys[j] & outs[i] or out_keys[i] & outs[j]))
+    waiting = [len(d) for d in deps]
+    after: list[list[int]] = [[] for _ in ordered]
+    for i, d in enumerate(deps):
+        for j in d:
+            after[j].append(i)
+    ready = [(ordered[i][2], ordered[i][1], i) for i in range(len(ordered)) if not waiting[i]]
+    heapq.heapify(ready)
+    out: list[Event] = []
+    while ready:
+        *_, i = heapq.heappop(ready)
+        out.append(ordered[i][3])
+        for j in after[i]:
+            waiting[j] -= 1
+            if not waiting[j]:
+                heapq.heappush(ready, (ordered[j][2], ordered[j][1], j))
+    return out
 
 
 def prune_receptions(rules: Rules, events: list[Event], holds: Callable[[State], bool]) -> list[Event]:

@@ -191,6 +191,8 @@ class Federation:
             dt += lo + (hi - lo) * rng.random()
         if not self.faults.active and target is not None:  # the common case: no fault can hit it
             self.pending[env.id] = env
+            if self.post is not None:  # a transport that sends ahead (NATS): on its way now
+                self.post(*self._hop(env, origin, target, None))
             self.sched.after(dt, self._arrive, env, origin, target, None)
             return
         fault = self.faults.on_envelope()

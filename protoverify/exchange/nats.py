@@ -167,6 +167,7 @@ class NatsTransport:
         self.events = 0
         self.waits = 0  # times the exchange's thread blocked for a message still in flight
         self.published = 0
+        self.sent_ahead = 0  # first hops sent ahead by the exchange (`post`)
         self.errors: list[str] = []
         self.probes: dict[bytes, threading.Event] = {}
         self.ncs: list[Any] = []
@@ -358,6 +359,7 @@ class NatsTransport:
     def post(self, subject: str, msg: Any, via: str | None = None) -> None:
         """Send `msg` ahead: the exchange will `publish` the same (subject, envelope) later, and
         its handlers run then."""
+        self.sent_ahead += 1
         self._post(subject, msg, via)
 
     def publish(self, subject: str, msg: Any, via: str | None = None) -> int:

@@ -37,8 +37,10 @@ EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 
 
-class Terminated(Exception):
-    """SIGTERM reached the run: unwinds it like Ctrl-C, so that everything it started stops."""
+class Terminated(BaseException):
+    """SIGTERM reached the run: unwinds it like Ctrl-C, so that everything it started stops
+    (a BaseException, as KeyboardInterrupt: the `except Exception` of a connect or a close on
+    the way must not swallow it or turn it into another exit code)."""
 
 
 def _terminate(signum: int, frame: Any) -> None:
@@ -153,7 +155,7 @@ def run(spec_arg: str | None, spec_opt: str | None, protocol: str | None, agents
         raise click.ClickException(str(e)) from None
     finally:
         if main_thread:
-            signal.signal(signal.SIGTERM, before)
+            signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)
     if as_json:
         click.echo(orjson.dumps(s.to_dict(), option=orjson.OPT_INDENT_2).decode())
         return

@@ -527,7 +527,6 @@ class Replay:
         events = self.events
         no = 0
         receipts = _ReceiptWatch(path, watch, compact.receipt_free)
-        run = receipts.run
         with _rare_gc():
             try:
                 with open_log(path) as f:
@@ -550,8 +549,7 @@ class Replay:
                             if start <= i < end:
                                 k = take(lines, i, end, no, path)
                                 if k:
-                                    if run:
-                                        receipts.check()
+                                    receipts.reset()
                                     account_events(stats, k)
                                     i += k
                                     no += k
@@ -567,7 +565,6 @@ class Replay:
                                     emit([_bad_record(it)])
                                     continue
                                 if compact.active:
-                                    receipts.check()
                                     receipts.give_up()
                                     self._handover()
                                 events += 1

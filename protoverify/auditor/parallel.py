@@ -302,12 +302,13 @@ def audit_parallel(spec: SpecArg | Sequence[SpecArg], sources: Sequence[str | os
     Same arguments and same result; inputs are paths only."""
     from .driver import audit
 
-    prep = prepare(spec, [os.fspath(s) for s in sources], format, checker, delivery)
-    Replay(prep.loaded, protocol, prep.mode, prep.profile, record_enactments, keep_closed)  # spec errors, now
-    entries = [(p, fmt, prep.failed.get(p)) for p, fmt, _ in prep.plan]
-    if engine == "local" and (jobs <= 1 or len(entries) <= 1):
+    paths = [os.fspath(s) for s in sources]
+    if engine == "local" and (jobs <= 1 or len(paths) <= 1):  # before `prepare`: `audit` prepares its own
         return audit(spec, sources, protocol, format, checker, delivery, record_enactments, keep_closed, progress,
                      retire_after)
+    prep = prepare(spec, paths, format, checker, delivery)
+    Replay(prep.loaded, protocol, prep.mode, prep.profile, record_enactments, keep_closed)  # spec errors, now
+    entries = [(p, fmt, prep.failed.get(p)) for p, fmt, _ in prep.plan]
     specs = [os.fspath(s) if isinstance(s, os.PathLike) else s for s in prep.specs]
     mode: Delivery = prep.mode
 

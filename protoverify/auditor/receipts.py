@@ -20,7 +20,10 @@ _NATIVE_RECEIVE = re.compile(rb'"kind"\s*:\s*"receive"')
 _ENVELOPE_DELIVER = re.compile(rb'"type"\s*:\s*"deliver"')
 #: per format: the pattern of a receipt, and a word every match contains (a C-speed
 #: `in` test skips the regular expression on chunks without it, i.e. nearly always)
-_RECEIPTS = {"native": (_NATIVE_RECEIVE, b'"receive"'), "envelope": (_ENVELOPE_DELIVER, b'"deliver"')}
+_NATIVE_WORD = b'"receive"'
+_RECEIPTS = {"native": (_NATIVE_RECEIVE, _NATIVE_WORD), "envelope": (_ENVELOPE_DELIVER, b'"deliver"')}
+#: bytes of the text before a boundary (of chunks, of lines) searched with the text after it
+_OVERLAP = 64
 
 
 def _has_receipts(path: str, fmt: str) -> bool:
@@ -30,7 +33,7 @@ def _has_receipts(path: str, fmt: str) -> bool:
         return False
     pattern, word = found
     # chunked reads, not mmap: a mapped file's touched pages count in the process's RSS
-    chunk, overlap = 4 << 20, 64
+    chunk = 4 << 20
     tail = b""
     with open_log(path) as f:
         while True:
@@ -40,7 +43,7 @@ def _has_receipts(path: str, fmt: str) -> bool:
             buf = tail + data
             if word in buf and pattern.search(buf) is not None:
                 return True
-            tail = buf[-overlap:]
+            tail = buf[-_OVERLAP:]
 
 
 def _receipts(path: str, fmt: str) -> bool:
@@ -62,49 +65,45 @@ class _ReceiptWatch:
     A line the compact replay takes is a send whose fields are known (no parameter
     named `kind`: `CompactSends.receipt_free`) and that starts with `{`: the receipt
     pattern can match neither in it nor across it. So the pattern is searched in each
-    run of consecutive lines it does not take (`run`, filled by `line`, searched by
-    `check` when the run ends). A match is confirmed by `_has_receipts` itself (which
-    also decides the rare cases it would miss). After the Monitor takes over, or for
-    a very long run, an over-long line or a read error (`give_up`), the file is scanned
-    at the `end` instead.
+    run of consecutive lines it does not take, line by line as `line` gets them, with
+    the last _OVERLAP bytes of the run before (`tail`, emptied by `reset` when the
+    replay takes lines): no line is kept, however many a hostile log holds. As in
+    `_has_receipts`, a match across lines with more than _OVERLAP bytes of blank
+    between its words is missed (a record is one line: it never hides a receipt). A
+    match is confirmed by `_has_receipts` itself. After the Monitor takes over, an
+    over-long line or a read error (`give_up`), the file is scanned at the `end` instead.
     """
-
-    #: the longest run searched at once
-    LIMIT = 1000
 
     def __init__(self, path: str, on: bool, lines: bool) -> None:
         self.path = path
-        self.on = on
         self.lines = on and lines  # searching the runs
         self.rescan = on and not lines  # scanning the file at the end
-        self.run: list[bytes] = []
+        self.tail = b""
 
     def line(self, line: bytes, too_long: bool) -> None:
         """A line the compact replay did not take (`too_long`: only its start was read)."""
-        self.run.append(line)
-        if too_long or len(self.run) > self.LIMIT:
+        if too_long:
             self.give_up()
+            return
+        tail = self.tail
+        # a match ends with the word, which holds no newline: it is in this line
+        if _NATIVE_WORD in line and _NATIVE_RECEIVE.search(tail + b"\n" + line) is not None:
+            if _receipts(self.path, "native"):
+                raise _ReceiptsFound(self.path)
+            self.lines = self.rescan = False
+            return
+        self.tail = (tail + b"\n" + line[-_OVERLAP:])[-_OVERLAP:]
 
-    def check(self) -> None:
-        """The run has ended: search it."""
-        if self.run and self.lines:
-            text = b"\n".join(self.run)
-            if b'"receive"' in text and _NATIVE_RECEIVE.search(text) is not None:
-                if _receipts(self.path, "native"):
-                    raise _ReceiptsFound(self.path)
-                self.on = self.lines = self.rescan = False
-        self.run.clear()
+    def reset(self) -> None:
+        """The replay took lines: the run has ended."""
+        self.tail = b""
 
     def give_up(self) -> None:
         """Scan the whole file at the end instead."""
-        self.run.clear()
-        if self.on:
-            self.lines = False
-            self.rescan = True
+        self.tail = b""
+        self.rescan = self.rescan or self.lines
+        self.lines = False
 
     def end(self) -> None:
-        if self.rescan:
-            if _receipts(self.path, "native"):
-                raise _ReceiptsFound(self.path)
-        else:
-            self.check()
+        if self.rescan and _receipts(self.path, "native"):
+            raise _ReceiptsFound(self.path)

@@ -3,7 +3,7 @@
 Same results as `protoverify.traces.native.read_native` (the strict reference
 reader), line for line, and the same accounting, but cheaper per line:
 
-* the file is read in 1 MB chunks and split into lines in C (not `readline`);
+* the file is read in 256 KB chunks and split into lines in C (not `readline`);
 * a plainly valid message event is decoded *and type-checked* by msgspec
   straight into a `NativeEvent`, a subclass of `Event` whose field types are
   narrowed to what the reader would accept (no dict to inspect in Python, no
@@ -87,14 +87,17 @@ def _chunks(f: Any) -> Iterator[tuple[list[bytes], bool]]:
     """The file's lines (without their newline), a chunk's worth at a time, with
     `ended`: False when the last line of the list is the file's unterminated last
     line. A line of MAX_LINE bytes or more comes as its first MAX_LINE bytes, which
-    the caller reports as over-long (the rest is skipped, never held in memory)."""
-    tail = b""
+    the caller reports as over-long (the rest is skipped, never held in memory).
+    A line longer than a chunk is gathered in `parts` and joined once its newline
+    comes (joining at each read would copy it over and over)."""
+    parts: list[bytes] = []  # the line being read, before its newline
+    size = 0  # their length
     skipping = False
     while True:
         data = f.read(_CHUNK)
         if not data:
-            if tail:
-                yield [tail], False
+            if parts:
+                yield [b"".join(parts)], False
             return
         if skipping:
             nl = data.find(b"\n")
@@ -102,13 +105,30 @@ def _chunks(f: Any) -> Iterator[tuple[list[bytes], bool]]:
                 continue
             skipping = False
             data = data[nl + 1:]
-        buf = tail + data if tail else data
-        lines = buf.split(b"\n")
+            if not data:
+                continue
+        if b"\n" not in data:  # stops at the first newline: cheap unless a line is long
+            parts.append(data)
+            size += len(data)
+            if size >= MAX_LINE:
+                yield [b"".join(parts)[:MAX_LINE]], True
+                parts.clear()
+                size = 0
+                skipping = True
+            continue
+        if parts:
+            parts.append(data)
+            data = b"".join(parts)
+            parts.clear()
+        lines = data.split(b"\n")
         tail = lines.pop()
-        if len(tail) >= MAX_LINE:
+        size = len(tail)
+        if size >= MAX_LINE:
             lines.append(tail[:MAX_LINE])
-            tail = b""
+            size = 0
             skipping = True
+        elif tail:
+            parts.append(tail)
         if lines:
             yield lines, True
 

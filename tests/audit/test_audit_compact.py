@@ -232,3 +232,34 @@ def test_chunks_and_over_long_lines(tmp_path, monkeypatch, chunk):
                 assert found.delivery == "receive"
                 items = list(read(str(path), format="native"))
                 assert _summary(found) == _summary(audit(flat, [items], delivery="receive", keep_closed=2))
+
+
+def test_the_receipt_watch_keeps_no_lines(tmp_path):
+    """Malformed lines the compact replay does not take (a hostile log may hold any
+    number) are searched as they come and dropped: what the watch holds after many is
+    what it holds after one, and a receipt after them is still found."""
+    import tracemalloc
+
+    from protoverify.auditor.receipts import _OVERLAP, _ReceiptsFound, _ReceiptWatch
+
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(b'{"kind": "receive"}\n')
+
+    def held(n: int) -> tuple[int, _ReceiptWatch]:
+        tracemalloc.start()
+        try:
+            watch = _ReceiptWatch(str(path), True, True)
+            before = tracemalloc.get_traced_memory()[0]
+            for k in range(n):
+                watch.line(b'{"malformed": %d, ' % k + b"x" * 20_000 + b'"kind"', False)
+            return tracemalloc.get_traced_memory()[0] - before, watch
+        finally:
+            tracemalloc.stop()
+
+    one, _ = held(1)
+    many, watch = held(3000)  # 60 MB of lines
+    assert many <= one + 1024
+    assert watch.lines and not watch.rescan  # still searching line by line, no rescan needed
+    assert len(watch.tail) <= _OVERLAP
+    with pytest.raises(_ReceiptsFound):
+        watch.line(b'  : "receive"', False)  # completes the pattern the last line started

@@ -122,3 +122,27 @@ def test_receipt_owed_by_a_closed_enactment_is_reported_as_in_one_process(tmp_pa
     one = audit(str(SPEC), paths, keep_closed=keep_closed)
     assert one.codes()["DEL001"] == (0 if keep_closed == 2 else 1)
     _assert_same(audit_parallel(str(SPEC), paths, jobs=2, keep_closed=keep_closed), one)
+
+
+@pytest.mark.parametrize(("jobs", "n"), [(1, 3), (2, 1)])
+def test_one_job_or_one_input_is_prepared_once(corpus: list[str], monkeypatch: pytest.MonkeyPatch,
+                                               jobs: int, n: int) -> None:
+    """With one job or one input the parallel audit is `audit`, which prepares (scans the
+    logs for receipts) itself: it is prepared once, not once more before."""
+    from protoverify.auditor import driver, parallel
+    from protoverify.auditor.result import AuditInputError
+
+    calls: list[int] = []
+    real = driver.prepare
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(driver, "prepare", counted)
+    monkeypatch.setattr(parallel, "prepare", counted)
+    result = audit_parallel(str(SPEC), corpus[:n], jobs=jobs)
+    assert len(calls) == 1
+    _assert_same(result, audit(str(SPEC), corpus[:n]))
+    with pytest.raises(AuditInputError, match="cannot read .*missing"):  # spec errors still raised
+        audit_parallel(str(SPEC) + ".missing", corpus[:n], jobs=jobs)

@@ -7,6 +7,7 @@ and unterminated lines, and random damage to a real log.
 """
 from __future__ import annotations
 
+import io
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import orjson
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from protoverify.traces import BadRecord, ReadStats, _common, read_native
 from protoverify.traces import native_fast as fastnative
@@ -140,6 +142,31 @@ def test_over_long_lines(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
                  exact[:119] + b"\n" + exact[:120] + b"\n" + exact[:121] + b"\n" + _line(),
                  b"x" * 119, b"x" * 120, b"x" * 500 + b"\n\n" + b"y" * 130):
         _assert_same(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=300).map(lambda b: b.replace(b"\r", b"\n")) | st.binary(max_size=300),
+       chunk=st.integers(1, 64), limit=st.integers(1, 100))
+def test_chunks_are_the_lines_cut_at_the_limit(data: bytes, chunk: int, limit: int) -> None:
+    """`_chunks` gives every line of the file once, in order, with whether a newline
+    ends it; a line of `limit` bytes or more comes as at least its first `limit` (read
+    no further, it is not known to end)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(fastnative, "_CHUNK", chunk)
+        mp.setattr(fastnative, "MAX_LINE", limit)
+        got = [(line, k < len(lines) - 1 or ended)
+               for lines, ended in fastnative._chunks(io.BytesIO(data)) for k, line in enumerate(lines)]
+    want = [(line, True) for line in data.split(b"\n")]
+    last = want.pop()[0]
+    if last:
+        want.append((last, False))
+    assert len(got) == len(want)
+    for (line, ended), (full, terminated) in zip(got, want, strict=True):
+        if len(full) < limit:
+            assert line == full
+            assert ended == terminated
+        else:
+            assert len(line) >= limit and full.startswith(line)
 
 
 @settings(max_examples=300, deadline=None)

@@ -28,11 +28,9 @@ from ..traces import FormatError, Schema, detect_format, read
 from ..traces._common import EmptyLog
 from ..traces.event import Event
 from .columns import CATEGORIES, FRAMES, ORDERED, Column
+from .rundir import RUN_FILES, RUN_LOG, is_run_dir, is_run_log, run_summary
 from .taxonomy import MODE_OF
 
-#: files of an exchange run directory that are not logs (`protoverify run`, `protoverify experiment`)
-RUN_FILES = frozenset({"summary.json", "injections.jsonl", "audit.json", "drift.json", "metrics.csv"})
-RUN_LOG = "exchange.jsonl"
 LOG_SUFFIXES = (".jsonl", ".ndjson", ".json", ".log", ".txt", ".gz", ".bz2", ".xz")
 MISBEHAVIOURS = frozenset({"out-of-turn", "forged", "wrong-role", "duplicate"})
 Labels = Mapping[str, Mapping[str, Any]]
@@ -179,7 +177,7 @@ def find_logs(paths: Iterable[str | os.PathLike[str]], labels: Labels | None = N
         for root, dirs, files in os.walk(p):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             here = Path(root)
-            if RUN_LOG in files and "summary.json" in files:
+            if is_run_dir(here):
                 logs.append(_log(str(here / RUN_LOG), extra))
                 skipped.extend(str(here / f) for f in sorted(files) if f != RUN_LOG)
                 continue
@@ -234,12 +232,8 @@ def _log(path: str, labels: dict[str, Any]) -> Log:
     summary: dict[str, Any] = {}
     run = None
     adversarial: set[str] = set()
-    if Path(path).name == RUN_LOG and (here / "summary.json").is_file():
-        try:
-            loaded = orjson.loads((here / "summary.json").read_bytes())
-            summary = loaded if isinstance(loaded, dict) else {}
-        except (OSError, orjson.JSONDecodeError):
-            summary = {}
+    if is_run_log(path):
+        summary = run_summary(path)
         run = here.name
         adversarial = _adversarial(here / "injections.jsonl")
     return Log(path, run, summary, frozenset(adversarial), labels)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -123,15 +122,10 @@ class Names:
 def run_facts(path: str) -> dict[str, Any]:
     """A run's policy, agents… from the summary.json beside its exchange log (docs/exchange.md),
     for the inputs table; empty for any other log."""
-    summary = os.path.join(os.path.dirname(path), "summary.json")
-    if os.path.basename(path) != "exchange.jsonl" or not os.path.isfile(summary):
-        return {}
-    try:
-        with open(summary, "rb") as f:
-            data = json.loads(f.read())
-    except (OSError, ValueError):
-        return {}
-    return {k: data[k] for k in RUN_FACTS if isinstance(data, dict) and k in data}
+    from .rundir import run_summary
+
+    data = run_summary(path)
+    return {k: data[k] for k in RUN_FACTS if k in data}
 
 
 def _e(value: object) -> str:

@@ -6,7 +6,6 @@ inline PNG, nothing fetched when it is opened, no JavaScript.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import click
@@ -22,16 +21,6 @@ Exit codes (as `audit`):
   2  usage or input error: no --spec, no log, unreadable spec, bad
      option, report not writable; also when some log could not be
      audited (a REC007 finding, in the report too)"""
-
-#: Files of an exchange run directory that are not logs (docs/exchange.md).
-RUN_SIDE_FILES = ("summary.json", "injections.jsonl")
-
-
-def run_side_file(path: str) -> bool:
-    """Is `path` the summary or injection list of a run directory (beside its exchange.jsonl)?"""
-    p = Path(path)
-    return p.name in RUN_SIDE_FILES and (p.parent / "exchange.jsonl").is_file()
-
 
 @click.command("report", epilog=REPORT_EXIT_CODES)
 @click.argument("logs", nargs=-1, type=click.Path())
@@ -53,11 +42,13 @@ def report(logs: tuple[str, ...], specs: tuple[str, ...], output: str | None, pr
     """Audit the enactments in LOGS against --spec and write an HTML report to -o.
 
     LOGS are files or directories (recursed as for `audit`); in a run directory of
-    `protoverify run` only exchange.jsonl is a log (its summary.json gives the run's
-    policy and agents). The page holds the summary, the failure-mode table, figures
-    and one section per enactment with its findings, linked from the tables. It is
+    `protoverify run` or `protoverify experiment` only exchange.jsonl is a log (its
+    summary.json gives the run's policy and agents; audit.json, drift.json… are
+    skipped). The page holds the summary, the failure-mode table, figures and one
+    section per enactment with its findings, linked from the tables. It is
     self-contained: open it in any browser, offline."""
     from ..analysis.html import render, run_facts
+    from ..analysis.rundir import is_side_file
     from ..auditor.driver import audit as run_audit
     from ..auditor.result import AuditInputError, AuditResult
     from ._inputs import LOG_SUFFIXES, SPEC_SUFFIXES, expand
@@ -76,7 +67,7 @@ def report(logs: tuple[str, ...], specs: tuple[str, ...], output: str | None, pr
         echo("Error: no .bspl file in " + ", ".join(specs), err=True)
         raise SystemExit(2)
     named = set(logs)
-    paths = [p for p in expand(logs, LOG_SUFFIXES, exclude) if p in named or not run_side_file(p)]
+    paths = [p for p in expand(logs, LOG_SUFFIXES, exclude) if p in named or not is_side_file(p)]
     if not paths:
         echo("Error: no log file in " + ", ".join(logs) + (" (after --exclude)" if exclude else ""), err=True)
         raise SystemExit(2)

@@ -95,6 +95,25 @@ def test_report_of_runs_is_self_contained(tmp_path: Path):
     assert stdout == "" and err.startswith(f"{out}: 47 enactments (37 complete), 23 errors, 47 warnings, 23 notes")
 
 
+def test_report_of_an_experiment_audits_only_its_logs(tmp_path: Path):
+    """An experiment cell is a run directory with more side files (audit.json, drift.json):
+    none of them is audited as a log (which would be REC007, exit 2) or named as an input."""
+    exp = tmp_path / "exp"
+    assert main(["experiment", "--out", str(exp), "--spec", CN, "--agents", "4", "--policies", "low",
+                 "--horizons", "short", "--seeds", "1"], io.StringIO(), io.StringIO()) == 0
+    cells = [d for d in exp.iterdir() if d.is_dir()]
+    assert len(cells) == 1 and {"audit.json", "drift.json"} <= {f.name for f in cells[0].iterdir()}
+    out = tmp_path / "r.html"
+    code, _, err = run(str(exp), "--spec", CN, "-o", str(out))
+    assert code in (0, 1), err
+    assert "REC007" not in err and "not audited" not in err
+    text = out.read_text(encoding="utf-8")
+    inputs = text.split('id="inputs-table"', 1)[1].split("</table>", 1)[0]
+    assert inputs.count("<tr>") == 1 + 1 and "exchange.jsonl</td>" in inputs
+    for side in ("summary.json", "injections.jsonl", "audit.json", "drift.json", "metrics.csv"):
+        assert side not in text
+
+
 def test_runs_sharing_run_ids_are_audited_apart(tmp_path: Path):
     """Both adversarial runs have seed 2, so both are `run-2`: audited together they would
     be one run with conflicting enactments; the report audits each run directory alone."""

@@ -22,6 +22,7 @@ from ..findings import SEVERITIES, Finding, Severity
 from .taxonomy import MODE_OF, MODES
 
 if TYPE_CHECKING:
+    from ..api import SpecSource
     from ..auditor.result import AuditResult
     from .frames import Frames
 
@@ -351,17 +352,20 @@ body:has(.page:target) #overview { display: none; }
 
 def render(results: AuditResult | Sequence[AuditResult], *, title: str = "protoverify report",
            subtitle: str = "", figures: Sequence[Figure] | None = None, sequences: int = SEQUENCES,
-           runs: dict[str, dict[str, Any]] | None = None) -> str:
+           runs: dict[str, dict[str, Any]] | None = None,
+           spec: SpecSource | Sequence[SpecSource] | None = None) -> str:
     """The report page of one or several audits (several: e.g. logs audited against
     different specs; audit with `record_enactments=True` so complete enactments get a
     page too), as HTML text. `figures`: the overview's figures (default: `default_figures`);
     `sequences`: how many enactments with findings (the worst first) get a sequence
-    diagram on their page. `runs`: facts shown per input (`run_facts`)."""
+    diagram on their page. `runs`: facts shown per input (`run_facts`). `spec`: the specs
+    audited against (paths or parsed), for the senders and recipients of logs that do not
+    name them (Ahoy, adapter captures), drawn in the sequence diagrams."""
     from ..auditor.result import AuditResult
 
     rs: list[AuditResult] = [results] if isinstance(results, AuditResult) else list(results)
     all_pages = pages(rs)
-    frames = analysis_frames(rs)
+    frames = analysis_frames(rs, spec)
     extra = _facts(frames)
     figs = default_figures(all_pages, frames) if figures is None else figures
     diagrams = sequence_figures(all_pages, frames, sequences) if sequences else {}
@@ -377,9 +381,11 @@ def render(results: AuditResult | Sequence[AuditResult], *, title: str = "protov
             f'<div id="overview">{overview}</div>\n{body}\n</main></body></html>\n')
 
 
-def analysis_frames(results: Sequence[AuditResult]) -> Frames | None:
+def analysis_frames(results: Sequence[AuditResult],
+                    spec: SpecSource | Sequence[SpecSource] | None = None) -> Frames | None:
     """The analysis frames of the audits (protoverify.analysis.frames), re-reading the logs
-    for agents, times and decisions; None when there is no finding and no enactment."""
+    for agents, times and decisions (`spec`: the senders and recipients of logs that do not
+    name them); None when there is no finding and no enactment."""
     from ..auditor.result import AuditResult
     from .frames import from_result
 
@@ -388,7 +394,7 @@ def analysis_frames(results: Sequence[AuditResult]) -> Frames | None:
         total.add(r)
     if not total.findings and not total.statuses:
         return None
-    return from_result(total)
+    return from_result(total, spec=spec)
 
 
 def _png(fig: Any) -> bytes:

@@ -84,7 +84,7 @@ def report(logs: tuple[str, ...], specs: tuple[str, ...], output: str | None, pr
         echo(f"Error: {e}", err=True)
         raise SystemExit(2) from None
     page = render(results, title=title or "protoverify report: " + ", ".join(os.path.basename(s) for s in spec),
-                  subtitle=f"{len(paths)} log(s) audited against {', '.join(spec)}", runs=runs)
+                  subtitle=f"{len(paths)} log(s) audited against {', '.join(spec)}", runs=runs, spec=spec)
     write_report(output, page)
     total = AuditResult()
     for r in results:

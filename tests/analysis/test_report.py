@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protoverify.analysis.html import pages, render
+from protoverify.analysis.html import analysis_frames, pages, render
 from protoverify.auditor.driver import audit
 from protoverify.cli import main
 from tests.helpers.paths import SPECS, TRACES
@@ -112,6 +112,21 @@ def test_report_of_an_experiment_audits_only_its_logs(tmp_path: Path):
     assert inputs.count("<tr>") == 1 + 1 and "exchange.jsonl</td>" in inputs
     for side in ("summary.json", "injections.jsonl", "audit.json", "drift.json", "metrics.csv"):
         assert side not in text
+
+
+def test_adapter_events_get_their_roles_from_the_spec(tmp_path: Path):
+    """An adapter capture names no recipients: the report's frames take them from the spec,
+    so its sequence diagrams draw arrows between roles."""
+    wire, spec = str(TRACES / "adapter" / "wire.jsonl"), str(TRACES / "specs" / "adapter-purchase.bspl")
+    result = audit(spec, [wire], record_enactments=True)
+    bare = analysis_frames([result])
+    assert bare is not None and (bare.events["recipients"] == "").all()  # the log alone does not say
+    frames = analysis_frames([result], spec)
+    assert frames is not None and len(frames.events) == len(bare.events) > 0
+    assert (frames.events["recipients"] != "").all() and frames.events["sender"].notna().all()
+    assert {"Buyer", "Seller"} <= set(frames.events["sender"])
+    code, _, err = run(wire, "--spec", spec, "-o", str(tmp_path / "r.html"))
+    assert code == 0, err
 
 
 def test_runs_sharing_run_ids_are_audited_apart(tmp_path: Path):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -127,6 +129,18 @@ def test_adapter_events_get_their_roles_from_the_spec(tmp_path: Path):
     assert {"Buyer", "Seller"} <= set(frames.events["sender"])
     code, _, err = run(wire, "--spec", spec, "-o", str(tmp_path / "r.html"))
     assert code == 0, err
+
+
+def test_render_leaves_the_matplotlib_backend_alone():
+    """A notebook's backend stays as it was: the figures are drawn on their own Agg canvas,
+    without pyplot (run apart, so the backend chosen here is this process's own)."""
+    code = ("import sys, matplotlib; matplotlib.use('svg'); "
+            "from protoverify.analysis.html import render; from protoverify.auditor.driver import audit; "
+            f"page = render(audit({CN!r}, [{HOSTILE!r}], record_enactments=True)); "
+            "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules, page.count('data:image/png'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    backend, pyplot, figures = out.split()
+    assert backend.lower() == "svg" and pyplot == "False" and int(figures) >= 2
 
 
 def test_runs_sharing_run_ids_are_audited_apart(tmp_path: Path):

@@ -143,6 +143,18 @@ def test_render_leaves_the_matplotlib_backend_alone():
     assert backend.lower() == "svg" and pyplot == "False" and int(figures) >= 2
 
 
+def test_standard_input_and_singular_counts(tmp_path: Path, monkeypatch):
+    """`-` reads the log from standard input, as `audit` does, named <stdin> on the page;
+    the counts read as `audit`'s (one enactment, one warning: not "1 warnings")."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(Path(HOSTILE).read_text(encoding="utf-8")))
+    out = tmp_path / "r.html"
+    code, _, err = run("-", "--spec", PURCHASE, "-o", str(out))
+    assert code == 1, err
+    assert err.startswith(f"{out}: 1 enactment (0 complete), 2 errors, 1 warning, 0 notes"), err
+    text = out.read_text(encoding="utf-8")
+    assert "&lt;stdin&gt;" in text and "protoverify-stdin" not in text
+
+
 def test_runs_sharing_run_ids_are_audited_apart(tmp_path: Path):
     """Both adversarial runs have seed 2, so both are `run-2`: audited together they would
     be one run with conflicting enactments; the report audits each run directory alone."""

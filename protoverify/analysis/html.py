@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..findings import SEVERITIES, Finding, Severity
-from .taxonomy import MODE_OF, MODES
+from .taxonomy import MODES, mode_of
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
@@ -74,11 +74,6 @@ class Page:
         """The failure modes of its findings, in the taxonomy's order."""
         seen = {mode_of(f.code) for f in self.findings}
         return [m.id for m in MODES if m.id in seen]
-
-
-def mode_of(code: str) -> str:
-    """The failure mode of a code (`log-defect` for a code the taxonomy does not know yet)."""
-    return MODE_OF.get(code, "log-defect")
 
 
 def pages(results: Sequence[AuditResult]) -> list[Page]:

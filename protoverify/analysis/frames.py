@@ -23,16 +23,14 @@ from ..api import Delivery, LogFormat, SpecSource, audit
 from ..auditor.result import AuditInputError, AuditResult
 from ..bspl import FlatProtocol, Specification, flatten
 from ..bspl import load as load_spec
-from ..findings import Finding
+from ..findings import CODES, SEVERITIES, Finding
 from ..traces import FormatError, Schema, detect_format, read
 from ..traces._common import EmptyLog
 from ..traces.event import Event
 from .columns import CATEGORIES, FRAMES, ORDERED, Column
+from .rundir import RUN_FILES, RUN_LOG, is_run_dir, is_run_log, run_summary
 from .taxonomy import MODE_OF
 
-#: files of an exchange run directory that are not logs (`protoverify run`, `protoverify experiment`)
-RUN_FILES = frozenset({"summary.json", "injections.jsonl", "audit.json", "drift.json", "metrics.csv"})
-RUN_LOG = "exchange.jsonl"
 LOG_SUFFIXES = (".jsonl", ".ndjson", ".json", ".log", ".txt", ".gz", ".bz2", ".xz")
 MISBEHAVIOURS = frozenset({"out-of-turn", "forged", "wrong-role", "duplicate"})
 Labels = Mapping[str, Mapping[str, Any]]
@@ -147,6 +145,7 @@ def from_json(*paths: str | os.PathLike[str], labels: Labels | None = None, read
             raise AuditInputError(f"{p} is not JSON: {e}") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
             raise AuditInputError(f"{p} is not the JSON of `protoverify audit --format json` (no findings list)")
+        _check_audit_json(p, doc)
         base = Path(p).parent
         rename: dict[str, str] = {}
         for s in doc.get("sources") or []:
@@ -156,12 +155,63 @@ def from_json(*paths: str | os.PathLike[str], labels: Labels | None = None, read
                 rename[name] = found
                 sources.append(found)
         for f in doc["findings"]:
-            findings.append({**f, "source": rename.get(f.get("source"), f.get("source"))})
+            severity = f.get("severity") or CODES[f["code"]].severity.value
+            findings.append({**f, "severity": severity, "source": rename.get(f.get("source"), f.get("source"))})
         for s in doc.get("enactments") or []:
             statuses.append({**s, "source": rename.get(s.get("source"), s.get("source"))})
     logs = _logs_of(sources, labels) if read_logs else []
     schema = _schema(_loaded(spec)) if spec is not None else None
     return _frames(findings, statuses, logs, names=sources, schema=schema)
+
+
+#: fields of an audit JSON finding or enactment row and the type of their values (None allowed)
+_FINDING_FIELDS: dict[str, type] = {"family": str, "severity": str, "source": str, "line": int, "run": str,
+                                    "enactment": str, "message": str, "role": str, "agent": str, "text": str,
+                                    "expected": str}
+_ENACTMENT_FIELDS: dict[str, type] = {"run": str, "status": str, "source": str, "first_line": int,
+                                      "last_line": int, "events": int}
+_SEVERITY_VALUES = frozenset(s.value for s in SEVERITIES)
+
+
+def _check_audit_json(path: str | os.PathLike[str], doc: dict[str, Any]) -> None:
+    """Refuse, with its place, what `protoverify audit --format json` never writes: a finding that
+    is not an object with a known code, fields of the wrong type, enactment rows without their
+    key, a `sources` that is not a list."""
+    def bad(where: str, why: str) -> AuditInputError:
+        return AuditInputError(f"{path}: {where}: {why} (not the JSON of `protoverify audit --format json`)")
+
+    def fields(row: dict[str, Any], types: dict[str, type], where: str) -> None:
+        for name, kind in types.items():
+            v = row.get(name)
+            if v is None:
+                continue
+            if kind is int and not (isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**63):
+                raise bad(where, f"{name} is not a line or count")
+            if kind is str and not isinstance(v, str):
+                raise bad(where, f"{name} is not a string")
+
+    for i, f in enumerate(doc["findings"]):
+        where = f"findings[{i}]"
+        if not isinstance(f, dict):
+            raise bad(where, "not an object")
+        if not isinstance(f.get("code"), str) or f["code"] not in CODES:
+            raise bad(where, f"unknown code {f.get('code')!r}")
+        fields(f, _FINDING_FIELDS, where)
+        if f.get("severity") is not None and f["severity"] not in _SEVERITY_VALUES:
+            raise bad(where, f"unknown severity {f['severity']!r}")
+    enactments = doc.get("enactments")
+    if enactments is not None and not isinstance(enactments, list):
+        raise bad("enactments", "not a list")
+    for i, row in enumerate(enactments or []):
+        where = f"enactments[{i}]"
+        if not isinstance(row, dict) or not isinstance(row.get("enactment"), str):
+            raise bad(where, "not an object with an `enactment` key")
+        fields(row, _ENACTMENT_FIELDS, where)
+        missing = row.get("missing")
+        if missing is not None and not (isinstance(missing, list) and all(isinstance(m, str) for m in missing)):
+            raise bad(where, "missing is not a list of parameter names")
+    if doc.get("sources") is not None and not isinstance(doc["sources"], list):
+        raise bad("sources", "not a list")
 
 
 def find_logs(paths: Iterable[str | os.PathLike[str]], labels: Labels | None = None) -> tuple[list[Log], list[str]]:
@@ -179,7 +229,7 @@ def find_logs(paths: Iterable[str | os.PathLike[str]], labels: Labels | None = N
         for root, dirs, files in os.walk(p):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             here = Path(root)
-            if RUN_LOG in files and "summary.json" in files:
+            if is_run_dir(here):
                 logs.append(_log(str(here / RUN_LOG), extra))
                 skipped.extend(str(here / f) for f in sorted(files) if f != RUN_LOG)
                 continue
@@ -234,12 +284,8 @@ def _log(path: str, labels: dict[str, Any]) -> Log:
     summary: dict[str, Any] = {}
     run = None
     adversarial: set[str] = set()
-    if Path(path).name == RUN_LOG and (here / "summary.json").is_file():
-        try:
-            loaded = orjson.loads((here / "summary.json").read_bytes())
-            summary = loaded if isinstance(loaded, dict) else {}
-        except (OSError, orjson.JSONDecodeError):
-            summary = {}
+    if is_run_log(path):
+        summary = run_summary(path)
         run = here.name
         adversarial = _adversarial(here / "injections.jsonl")
     return Log(path, run, summary, frozenset(adversarial), labels)

@@ -11,18 +11,19 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import os
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..findings import SEVERITIES, Finding, Severity
-from .taxonomy import MODE_OF, MODES
+from .taxonomy import MODES, mode_of
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
+
+    from ..api import SpecSource
     from ..auditor.result import AuditResult
     from .frames import Frames
 
@@ -75,11 +76,6 @@ class Page:
         return [m.id for m in MODES if m.id in seen]
 
 
-def mode_of(code: str) -> str:
-    """The failure mode of a code (`log-defect` for a code the taxonomy does not know yet)."""
-    return MODE_OF.get(code, "log-defect")
-
-
 def pages(results: Sequence[AuditResult]) -> list[Page]:
     """One page per enactment of each audit, in the order they ended, then one per file
     for the findings that belong to no enactment (unreadable lines, unknown messages…)."""
@@ -123,15 +119,10 @@ class Names:
 def run_facts(path: str) -> dict[str, Any]:
     """A run's policy, agents… from the summary.json beside its exchange log (docs/exchange.md),
     for the inputs table; empty for any other log."""
-    summary = os.path.join(os.path.dirname(path), "summary.json")
-    if os.path.basename(path) != "exchange.jsonl" or not os.path.isfile(summary):
-        return {}
-    try:
-        with open(summary, "rb") as f:
-            data = json.loads(f.read())
-    except (OSError, ValueError):
-        return {}
-    return {k: data[k] for k in RUN_FACTS if isinstance(data, dict) and k in data}
+    from .rundir import run_summary
+
+    data = run_summary(path)
+    return {k: data[k] for k in RUN_FACTS if k in data}
 
 
 def _e(value: object) -> str:
@@ -357,17 +348,20 @@ body:has(.page:target) #overview { display: none; }
 
 def render(results: AuditResult | Sequence[AuditResult], *, title: str = "protoverify report",
            subtitle: str = "", figures: Sequence[Figure] | None = None, sequences: int = SEQUENCES,
-           runs: dict[str, dict[str, Any]] | None = None) -> str:
+           runs: dict[str, dict[str, Any]] | None = None,
+           spec: SpecSource | Sequence[SpecSource] | None = None) -> str:
     """The report page of one or several audits (several: e.g. logs audited against
     different specs; audit with `record_enactments=True` so complete enactments get a
     page too), as HTML text. `figures`: the overview's figures (default: `default_figures`);
     `sequences`: how many enactments with findings (the worst first) get a sequence
-    diagram on their page. `runs`: facts shown per input (`run_facts`)."""
+    diagram on their page. `runs`: facts shown per input (`run_facts`). `spec`: the specs
+    audited against (paths or parsed), for the senders and recipients of logs that do not
+    name them (Ahoy, adapter captures), drawn in the sequence diagrams."""
     from ..auditor.result import AuditResult
 
     rs: list[AuditResult] = [results] if isinstance(results, AuditResult) else list(results)
     all_pages = pages(rs)
-    frames = analysis_frames(rs)
+    frames = analysis_frames(rs, spec)
     extra = _facts(frames)
     figs = default_figures(all_pages, frames) if figures is None else figures
     diagrams = sequence_figures(all_pages, frames, sequences) if sequences else {}
@@ -383,9 +377,11 @@ def render(results: AuditResult | Sequence[AuditResult], *, title: str = "protov
             f'<div id="overview">{overview}</div>\n{body}\n</main></body></html>\n')
 
 
-def analysis_frames(results: Sequence[AuditResult]) -> Frames | None:
+def analysis_frames(results: Sequence[AuditResult],
+                    spec: SpecSource | Sequence[SpecSource] | None = None) -> Frames | None:
     """The analysis frames of the audits (protoverify.analysis.frames), re-reading the logs
-    for agents, times and decisions; None when there is no finding and no enactment."""
+    for agents, times and decisions (`spec`: the senders and recipients of logs that do not
+    name them); None when there is no finding and no enactment."""
     from ..auditor.result import AuditResult
     from .frames import from_result
 
@@ -394,28 +390,15 @@ def analysis_frames(results: Sequence[AuditResult]) -> Frames | None:
         total.add(r)
     if not total.findings and not total.statuses:
         return None
-    return from_result(total)
+    return from_result(total, spec=spec)
 
 
 def _png(fig: Any) -> bytes:
-    """The figure as PNG bytes (closed after)."""
-    import matplotlib.pyplot as plt
-
+    """The figure as PNG bytes (figures are drawn on their own Agg canvas, outside pyplot:
+    nothing to close, and the caller's matplotlib backend is left as it is)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
     return buf.getvalue()
-
-
-@contextmanager
-def _plain_text() -> Iterator[None]:
-    """Draw with the Agg backend and log strings as plain text: a `$` in an agent or message
-    name must not start matplotlib's mathtext (which can fail on arbitrary input)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    with matplotlib.rc_context({"text.parse_math": False}):
-        yield
 
 
 def _has(frame: Any, column: str) -> bool:
@@ -428,21 +411,27 @@ def default_figures(all_pages: list[Page], frames: Frames | None = None) -> list
     agent kind or agent (protoverify.analysis.plots.modes_by); completion over time by policy
     (exchange runs); LLM decision and delivery latency (logs with decisions); enactment
     outcomes per input."""
-    with _plain_text():
-        figs = [_modes_by_severity(all_pages)]
-        if frames is not None:
-            figs.extend(_frame_figures(frames))
-        outcomes = _outcomes(all_pages)
-        if outcomes is not None:
-            figs.append(outcomes)
+    figs = [_modes_by_severity(all_pages)]
+    if frames is not None:
+        figs.extend(_frame_figures(frames))
+    outcomes = _outcomes(all_pages)
+    if outcomes is not None:
+        figs.append(outcomes)
     return figs
 
 
 def _modes_by_severity(all_pages: list[Page]) -> Figure:
-    import matplotlib.pyplot as plt
+    from . import plots
+
+    return Figure("Findings by failure mode", _png(plots._plain(_draw_modes_by_severity)(all_pages)),
+                  "stacked by severity")
+
+
+def _draw_modes_by_severity(all_pages: list[Page]) -> MplFigure:
+    from . import plots
 
     findings = [f for p in all_pages for f in p.findings]
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = plots._figure(7.5, 4.2)
     titles = [m.title for m in MODES][::-1]
     left = [0] * len(titles)
     colours = {Severity.ERROR: "#d64541", Severity.WARNING: "#e8a317", Severity.INFO: "#4a7fc1"}
@@ -454,7 +443,7 @@ def _modes_by_severity(all_pages: list[Page]) -> Figure:
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    return Figure("Findings by failure mode", _png(fig), "stacked by severity")
+    return fig
 
 
 def _frame_figures(frames: Frames) -> list[Figure]:
@@ -482,13 +471,20 @@ def _frame_figures(frames: Frames) -> list[Figure]:
 
 
 def _outcomes(all_pages: list[Page]) -> Figure | None:
-    import matplotlib.pyplot as plt
+    from . import plots
 
     sources = sorted({p.source for p in all_pages if p.enactment is not None and p.source})
     if not sources:
         return None
+    return Figure("Enactment outcomes per input", _png(plots._plain(_draw_outcomes)(all_pages, sources)),
+                  "complete, stalled or deadlocked at the end of the log")
+
+
+def _draw_outcomes(all_pages: list[Page], sources: list[str]) -> MplFigure:
+    from . import plots
+
     names = Names(sources)
-    fig, ax = plt.subplots(figsize=(7.5, max(2.2, 0.32 * len(sources) + 1.2)))
+    fig, ax = plots._figure(7.5, max(2.2, 0.32 * len(sources) + 1.2))
     labels = [n if len(n) <= 48 else "…" + n[-47:] for n in map(names, sources)][::-1]
     left = [0] * len(sources)
     for status, colour in (("complete", "#3a9d5d"), ("stalled", "#e8a317"), ("deadlock", "#d64541")):
@@ -500,7 +496,7 @@ def _outcomes(all_pages: list[Page]) -> Figure | None:
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
-    return Figure("Enactment outcomes per input", _png(fig), "complete, stalled or deadlocked at the end of the log")
+    return fig
 
 
 def _of_run(frame: Any, run: str | None) -> Any:
@@ -520,18 +516,17 @@ def sequence_figures(all_pages: list[Page], frames: Frames | None, limit: int = 
     ranked = sorted((p for p in all_pages if p.enactment is not None and p.findings and p.source),
                     key=lambda p: (SEVERITIES.index(p.worst() or Severity.INFO), -len(p.findings)))
     out: dict[str, Figure] = {}
-    with _plain_text():
-        for p in ranked:
-            if len(out) >= limit:
-                break
-            try:
-                events, found = frames.enactment(str(p.enactment), file=p.source)
-            except (KeyError, ValueError):  # not in the frames, or its key names two enactments there
-                continue
-            # the same key may name enactments of several runs in one log: keep this one's run
-            events, found = _of_run(events, p.run), _of_run(found, p.run)
-            if events.empty:
-                continue
-            out[p.anchor] = Figure(f"Sequence of enactment {p.enactment}", _png(plots.sequence(events, found)),
-                                   "messages in log order; findings circled at their line")
+    for p in ranked:
+        if len(out) >= limit:
+            break
+        try:
+            events, found = frames.enactment(str(p.enactment), file=p.source)
+        except (KeyError, ValueError):  # not in the frames, or its key names two enactments there
+            continue
+        # the same key may name enactments of several runs in one log: keep this one's run
+        events, found = _of_run(events, p.run), _of_run(found, p.run)
+        if events.empty:
+            continue
+        out[p.anchor] = Figure(f"Sequence of enactment {p.enactment}", _png(plots.sequence(events, found)),
+                               "messages in log order; findings circled at their line")
     return out

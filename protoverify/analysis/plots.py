@@ -139,12 +139,14 @@ def completion_over_time(enactments: pd.DataFrame, by: str = "policy", title: st
 
 def delivery_latency(events: pd.DataFrame) -> pd.DataFrame:
     """Each receipt with its send: (file, run, id, message, latency_s) from the events frame
-    (receive ts - send ts of the same message id in the same log)."""
+    (receive ts - send ts of the same message id in the same run of the same log: runs of one
+    log may reuse ids)."""
     ev = events.dropna(subset=["id", "ts"])
-    sends = ev[ev["kind"] == "send"].drop_duplicates(["file", "id"]).set_index(["file", "id"])["ts"]
+    ev = ev.assign(_run=ev["run_id"].astype(object).where(ev["run_id"].notna(), ""))
+    key = ["file", "_run", "id"]
+    sends = ev[ev["kind"] == "send"].drop_duplicates(key).set_index(key)["ts"]
     recv = ev[ev["kind"] == "receive"]
-    keys = pd.MultiIndex.from_frame(recv[["file", "id"]])
-    sent = sends.reindex(keys).to_numpy()
+    sent = sends.reindex(pd.MultiIndex.from_frame(recv[key])).to_numpy()
     out = recv[["file", "run", "id", "message"]].reset_index(drop=True)
     out["latency_s"] = recv["ts"].to_numpy(dtype=float) - sent.astype(float)
     out["policy"] = recv["policy"].reset_index(drop=True)

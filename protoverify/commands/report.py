@@ -6,7 +6,6 @@ inline PNG, nothing fetched when it is opened, no JavaScript.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import click
@@ -22,16 +21,6 @@ Exit codes (as `audit`):
   2  usage or input error: no --spec, no log, unreadable spec, bad
      option, report not writable; also when some log could not be
      audited (a REC007 finding, in the report too)"""
-
-#: Files of an exchange run directory that are not logs (docs/exchange.md).
-RUN_SIDE_FILES = ("summary.json", "injections.jsonl")
-
-
-def run_side_file(path: str) -> bool:
-    """Is `path` the summary or injection list of a run directory (beside its exchange.jsonl)?"""
-    p = Path(path)
-    return p.name in RUN_SIDE_FILES and (p.parent / "exchange.jsonl").is_file()
-
 
 @click.command("report", epilog=REPORT_EXIT_CODES)
 @click.argument("logs", nargs=-1, type=click.Path())
@@ -52,15 +41,18 @@ def report(logs: tuple[str, ...], specs: tuple[str, ...], output: str | None, pr
            title: str | None) -> None:
     """Audit the enactments in LOGS against --spec and write an HTML report to -o.
 
-    LOGS are files or directories (recursed as for `audit`); in a run directory of
-    `protoverify run` only exchange.jsonl is a log (its summary.json gives the run's
-    policy and agents). The page holds the summary, the failure-mode table, figures
-    and one section per enactment with its findings, linked from the tables. It is
+    LOGS are files, directories (recursed as for `audit`) or `-` for standard input;
+    in a run directory of `protoverify run` or `protoverify experiment` only
+    exchange.jsonl is a log (its summary.json gives the run's policy and agents;
+    audit.json, drift.json… are skipped). The page holds the summary, the failure-mode table, figures and one
+    section per enactment with its findings, linked from the tables. It is
     self-contained: open it in any browser, offline."""
     from ..analysis.html import render, run_facts
+    from ..analysis.rundir import is_side_file
     from ..auditor.driver import audit as run_audit
     from ..auditor.result import AuditInputError, AuditResult
-    from ._inputs import LOG_SUFFIXES, SPEC_SUFFIXES, expand
+    from ..report import counts_text, plural
+    from ._inputs import LOG_SUFFIXES, SPEC_SUFFIXES, expand, rename_sources, stdin_files
 
     if not specs:
         echo("Error: Missing option '--spec'.", err=True)
@@ -76,31 +68,33 @@ def report(logs: tuple[str, ...], specs: tuple[str, ...], output: str | None, pr
         echo("Error: no .bspl file in " + ", ".join(specs), err=True)
         raise SystemExit(2)
     named = set(logs)
-    paths = [p for p in expand(logs, LOG_SUFFIXES, exclude) if p in named or not run_side_file(p)]
+    paths = [p for p in expand(logs, LOG_SUFFIXES, exclude) if p in named or not is_side_file(p)]
     if not paths:
         echo("Error: no log file in " + ", ".join(logs) + (" (after --exclude)" if exclude else ""), err=True)
         raise SystemExit(2)
     runs = {p: facts for p in paths if (facts := run_facts(p))}
     # Each run's log is audited alone: runs name themselves by their seed (run-1…), so two
     # run directories could share run ids; the other logs are audited together, as by `audit`.
-    groups = [[p for p in paths if p not in runs]] + [[p] for p in paths if p in runs]
     options: dict[str, Any] = dict(protocol=protocol, format=None if format_in == "auto" else format_in,
                                    checker=checker, delivery=None if delivery == "auto" else delivery,
                                    record_enactments=True)  # complete enactments get their page too
     try:
-        results = [run_audit(spec, group, **options) for group in groups if group]
+        with stdin_files(paths, ".log") as (read_paths, names):  # `-`: standard input, as for `audit`
+            groups = [[p for p in read_paths if p not in runs]] + [[p] for p in read_paths if p in runs]
+            results = [run_audit(spec, group, **options) for group in groups if group]
+            for r in results:
+                rename_sources(r, names)
     except AuditInputError as e:
         echo(f"Error: {e}", err=True)
         raise SystemExit(2) from None
     page = render(results, title=title or "protoverify report: " + ", ".join(os.path.basename(s) for s in spec),
-                  subtitle=f"{len(paths)} log(s) audited against {', '.join(spec)}", runs=runs)
+                  subtitle=f"{len(paths)} log(s) audited against {', '.join(spec)}", runs=runs, spec=spec)
     write_report(output, page)
     total = AuditResult()
     for r in results:
         total.add(r)
-    c = total.counts()
-    echo(f"{output}: {total.enactments} enactments ({total.complete} complete), "
-         f"{c['error']} errors, {c['warning']} warnings, {c['info']} notes", err=True)
+    echo(f"{output}: {plural(total.enactments, 'enactment')} ({total.complete} complete), "
+         f"{counts_text(total.counts())}", err=True)
     if total.unread:
         for found in total.findings:
             if found.code == "REC007":

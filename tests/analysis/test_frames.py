@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -142,6 +143,47 @@ def test_from_json_rejects_other_json(tmp_path: Path) -> None:
     p = tmp_path / "summary.json"
     p.write_text('{"protocol": "x"}')
     with pytest.raises(AuditInputError, match="summary.json"):
+        from_json(p)
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers(-(2**63), 2**64) | st.floats(allow_nan=False)
+                     | st.text(max_size=6), lambda c: st.lists(c, max_size=3)
+                     | st.dictionaries(st.text(max_size=6), c, max_size=3), max_leaves=6)
+_FIELDS = ["code", "family", "severity", "source", "line", "run", "enactment", "message", "role", "agent", "text",
+           "expected", "status", "first_line", "last_line", "events", "missing", "path"]
+_VALUES = _JSON | st.sampled_from([*sorted(CODES)[:6], "XYZ999", "error", "info", "complete", "ID=1", 3])
+_ROW = st.dictionaries(st.sampled_from(_FIELDS), _VALUES, max_size=8)
+_DOC = st.fixed_dictionaries({"findings": st.lists(_ROW | _JSON, max_size=3)},
+                             optional={"enactments": st.lists(_ROW | _JSON, max_size=3) | _JSON,
+                                       "sources": st.lists(_ROW | _JSON, max_size=2) | _JSON}) | _JSON
+
+
+@settings(max_examples=300, deadline=None)
+@given(_DOC)
+def test_from_json_of_junk_is_frames_or_a_located_error(tmp_path_factory: pytest.TempPathFactory, doc) -> None:
+    """Whatever JSON it is given, from_json returns frames or says where the input is wrong
+    (AuditInputError), never another exception."""
+    import json
+
+    p = tmp_path_factory.mktemp("junk") / "audit.json"
+    p.write_text(json.dumps(doc))
+    try:
+        frames = from_json(p, read_logs=False)
+    except AuditInputError as e:
+        assert str(p) in str(e)
+        return
+    assert len(frames.findings) == len(doc["findings"])
+    assert set(frames.findings["code"].dropna()) <= set(CODES)
+
+
+@pytest.mark.parametrize("findings,where", [("[1]", "findings[0]: not an object"),
+                                            ('[{"x": 1}]', "findings[0]: unknown code None"),
+                                            ('[{"code": "NOPE1"}]', "findings[0]: unknown code 'NOPE1'"),
+                                            ('[{"code": "CAU001", "line": "7"}]', "findings[0]: line is not")])
+def test_from_json_locates_a_bad_finding(tmp_path: Path, findings: str, where: str) -> None:
+    p = tmp_path / "audit.json"
+    p.write_text(f'{{"findings": {findings}}}')
+    with pytest.raises(AuditInputError, match=re.escape(f"{p}: {where}")):
         from_json(p)
 
 

@@ -59,6 +59,20 @@ def test_latency_panels(frames: Frames, tmp_path: Path) -> None:
     _png(fig, tmp_path / "latency.png")
 
 
+def test_delivery_latency_matches_within_a_run() -> None:
+    """Two runs of one log reuse message id m1: each receipt is matched to its own run's send."""
+    from protoverify.analysis.frames import typed
+
+    def ev(line: int, run: str | None, kind: str, ts: float) -> dict[str, object]:
+        return {"file": "x.jsonl", "line": line, "run": run, "run_id": run, "kind": kind, "ts": ts,
+                "message": "P/m", "id": "m1", "policy": None}
+
+    rows = [ev(1, "r1", "send", 0.0), ev(2, "r1", "receive", 1.0), ev(3, "r2", "send", 10.0),
+            ev(4, "r2", "receive", 10.5), ev(5, None, "send", 20.0), ev(6, None, "receive", 20.25)]
+    d = plots.delivery_latency(typed(rows, "events"))
+    assert list(d["latency_s"]) == [1.0, 0.5, 0.25]
+
+
 def test_sequence_marks_every_finding(frames: Frames, tmp_path: Path) -> None:
     low = frames.enactments[frames.enactments["run"] == "low"]
     label = low.sort_values("findings").iloc[-1]["enactment"]

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protoverify.analysis.html import pages, render
+from protoverify.analysis.html import analysis_frames, pages, render
 from protoverify.auditor.driver import audit
 from protoverify.cli import main
 from tests.helpers.paths import SPECS, TRACES
@@ -93,6 +95,64 @@ def test_report_of_runs_is_self_contained(tmp_path: Path):
     assert "summary.json" not in text
     assert "policy high" in text and "policy medium" in text
     assert stdout == "" and err.startswith(f"{out}: 47 enactments (37 complete), 23 errors, 47 warnings, 23 notes")
+
+
+def test_report_of_an_experiment_audits_only_its_logs(tmp_path: Path):
+    """An experiment cell is a run directory with more side files (audit.json, drift.json):
+    none of them is audited as a log (which would be REC007, exit 2) or named as an input."""
+    exp = tmp_path / "exp"
+    assert main(["experiment", "--out", str(exp), "--spec", CN, "--agents", "4", "--policies", "low",
+                 "--horizons", "short", "--seeds", "1"], io.StringIO(), io.StringIO()) == 0
+    cells = [d for d in exp.iterdir() if d.is_dir()]
+    assert len(cells) == 1 and {"audit.json", "drift.json"} <= {f.name for f in cells[0].iterdir()}
+    out = tmp_path / "r.html"
+    code, _, err = run(str(exp), "--spec", CN, "-o", str(out))
+    assert code in (0, 1), err
+    assert "REC007" not in err and "not audited" not in err
+    text = out.read_text(encoding="utf-8")
+    inputs = text.split('id="inputs-table"', 1)[1].split("</table>", 1)[0]
+    assert inputs.count("<tr>") == 1 + 1 and "exchange.jsonl</td>" in inputs
+    for side in ("summary.json", "injections.jsonl", "audit.json", "drift.json", "metrics.csv"):
+        assert side not in text
+
+
+def test_adapter_events_get_their_roles_from_the_spec(tmp_path: Path):
+    """An adapter capture names no recipients: the report's frames take them from the spec,
+    so its sequence diagrams draw arrows between roles."""
+    wire, spec = str(TRACES / "adapter" / "wire.jsonl"), str(TRACES / "specs" / "adapter-purchase.bspl")
+    result = audit(spec, [wire], record_enactments=True)
+    bare = analysis_frames([result])
+    assert bare is not None and (bare.events["recipients"] == "").all()  # the log alone does not say
+    frames = analysis_frames([result], spec)
+    assert frames is not None and len(frames.events) == len(bare.events) > 0
+    assert (frames.events["recipients"] != "").all() and frames.events["sender"].notna().all()
+    assert {"Buyer", "Seller"} <= set(frames.events["sender"])
+    code, _, err = run(wire, "--spec", spec, "-o", str(tmp_path / "r.html"))
+    assert code == 0, err
+
+
+def test_render_leaves_the_matplotlib_backend_alone():
+    """A notebook's backend stays as it was: the figures are drawn on their own Agg canvas,
+    without pyplot (run apart, so the backend chosen here is this process's own)."""
+    code = ("import sys, matplotlib; matplotlib.use('svg'); "
+            "from protoverify.analysis.html import render; from protoverify.auditor.driver import audit; "
+            f"page = render(audit({CN!r}, [{HOSTILE!r}], record_enactments=True)); "
+            "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules, page.count('data:image/png'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    backend, pyplot, figures = out.split()
+    assert backend.lower() == "svg" and pyplot == "False" and int(figures) >= 2
+
+
+def test_standard_input_and_singular_counts(tmp_path: Path, monkeypatch):
+    """`-` reads the log from standard input, as `audit` does, named <stdin> on the page;
+    the counts read as `audit`'s (one enactment, one warning: not "1 warnings")."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(Path(HOSTILE).read_text(encoding="utf-8")))
+    out = tmp_path / "r.html"
+    code, _, err = run("-", "--spec", PURCHASE, "-o", str(out))
+    assert code == 1, err
+    assert err.startswith(f"{out}: 1 enactment (0 complete), 2 errors, 1 warning, 0 notes"), err
+    text = out.read_text(encoding="utf-8")
+    assert "&lt;stdin&gt;" in text and "protoverify-stdin" not in text
 
 
 def test_runs_sharing_run_ids_are_audited_apart(tmp_path: Path):

@@ -41,3 +41,10 @@ def test_table_lists_each_code_once() -> None:
     listed = [c for row in taxonomy.table() for c in row["codes"].split(", ")]
     assert sorted(listed) == sorted(CODES)
     assert [row["mode"] for row in taxonomy.table()] == list(MODE_IDS)
+
+
+def test_the_report_page_uses_the_taxonomy() -> None:
+    """One mapping of codes to modes: the HTML report has no fallback of its own."""
+    from protoverify.analysis import html, taxonomy
+
+    assert html.mode_of is taxonomy.mode_of

@@ -20,14 +20,10 @@ def _mean(xs: list[float]) -> float | None:
 
 def by_policy(out: Path, rows: list[dict[str, Any]], horizon: str) -> list[Path]:
     """One panel per metric: value by policy level, one line per agent count (mean over seeds)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     policies = ["low", "medium", "high"]
     agents = sorted({int(r["agents"]) for r in rows if r["horizon"] == horizon})
-    fig, axes = plt.subplots(2, 3, figsize=(13, 7.5))
+    fig = _figure(13, 7.5)
+    axes = fig.subplots(2, 3)
     for ax, (key, title) in zip(axes.flat, PANELS, strict=True):
         for n in agents:
             vals: dict[str, list[float]] = defaultdict(list)
@@ -48,12 +44,8 @@ def drift(out: Path, rows: list[dict[str, Any]], horizon: str) -> list[Path]:
     """p95 latency per simulated hour in the runs of `horizon`: per agent count and policy,
     the median over the seeds of each hour's p95 (in ms, log scale: a lone delayed
     envelope in a quiet hour shows without flattening the rest)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(9, 5))
+    fig = _figure(9, 5)
+    ax = fig.subplots()
     colours = {"low": "tab:blue", "medium": "tab:orange", "high": "tab:green"}
     styles = {5: ":", 9: "--", 12: "-"}
     groups: dict[tuple[int, str], dict[float, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -77,15 +69,23 @@ def drift(out: Path, rows: list[dict[str, Any]], horizon: str) -> list[Path]:
     return _save(fig, out, f"drift-{horizon}")
 
 
-def _save(fig: Any, out: Path, stem: str) -> list[Path]:
-    import matplotlib.pyplot as plt
+def _figure(width: float, height: float) -> Any:
+    """A Figure on its own Agg canvas: no pyplot, so drawing never switches the caller's
+    backend (a notebook's inline display) and leaves no open figure behind."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Any, out: Path, stem: str) -> list[Path]:
     paths = []
     for ext in ("png", "svg"):
         p = out / f"{stem}.{ext}"
         fig.savefig(p, dpi=110)
         paths.append(p)
-    plt.close(fig)
     return paths
 
 

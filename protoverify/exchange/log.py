@@ -33,10 +33,13 @@ class LogWriter:
 
     def write(self, rec: dict[str, Any]) -> int:
         """Write one record; return its line number (1-based)."""
+        return self._emit(rec, rec["type"])
+
+    def _emit(self, rec: dict[str, Any], kind: str) -> int:
         if self.f is not None:
             self.f.write(_dumps(rec, option=_NEWLINE))  # first: a record orjson refuses is no line
         self.line += 1
-        self.counts[rec["type"]] = self.counts.get(rec["type"], 0) + 1
+        self.counts[kind] = self.counts.get(kind, 0) + 1
         return self.line
 
     def envelope(self, env: Envelope, level: str) -> int:
@@ -45,21 +48,13 @@ class LogWriter:
             policy = self._accept[level] = {"level": level, "decision": "accept"}
         rec = env.record("envelope")
         rec["policy"] = policy
-        if self.f is not None:
-            self.f.write(_dumps(rec, option=_NEWLINE))
-        self.line += 1
-        self.counts["envelope"] += 1
-        return self.line
+        return self._emit(rec, "envelope")
 
     def deliver(self, env: Envelope, ts: float, gateway: str, fault: str | None = None) -> int:
         rec: dict[str, Any] = {"v": 1, "type": "deliver", "id": env.id, "ts": ts, "gateway": gateway}
         if fault:
             rec["fault"] = fault
-        if self.f is not None:
-            self.f.write(_dumps(rec, option=_NEWLINE))
-        self.line += 1
-        self.counts["deliver"] += 1
-        return self.line
+        return self._emit(rec, "deliver")
 
     def drop(self, env: Envelope, ts: float, gateway: str, fault: str) -> int:
         return self.write({"v": 1, "type": "drop", "id": env.id, "ts": ts, "gateway": gateway,

@@ -156,19 +156,9 @@ def native_chunks(f: Any) -> Iterator[tuple[list[bytes], bool, int, int]]:
 
 
 def line_items(line: bytes, no: int, path: str, stats: ReadStats, terminated: bool) -> list[Item]:
-    """Line `no` of `path` as `read_native_fast` reads it, accounted in `stats`.
-    `terminated`: the line ends with a newline."""
-    if len(line) < MAX_LINE:
-        try:
-            ev = _decode(line)
-        except (msgspec.DecodeError, ValueError, RecursionError):
-            pass
-        else:
-            ev.source = path
-            ev.line = no
-            account_events(stats, 1)
-            return [ev]
-    return _slow_line(line, no, path, stats, terminated)
+    """Line `no` of `path` as `read_native_fast` reads it, accounted in `stats`
+    (`chunk_items` of that one line). `terminated`: the line ends with a newline."""
+    return list(chunk_items([line], no - 1, path, stats, terminated))
 
 
 def decode_event(line: bytes, path: str, no: int) -> NativeEvent:

@@ -8,9 +8,12 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING, NoReturn
 
 import click
+
+if TYPE_CHECKING:
+    from ..auditor.result import AuditResult, FailOn
 
 
 def echo(text: str = "", err: bool = False) -> None:
@@ -48,3 +51,50 @@ def write_report(output: str, text: str) -> None:
     except OSError as e:
         echo(f"Error: cannot write {output}: {e.strerror or e}", err=True)
         raise SystemExit(2) from None
+
+
+def spec_paths(specs: Sequence[str]) -> list[str]:
+    """The .bspl files named by `--spec` (directories recursed); exit 2 when there is none."""
+    from ._inputs import SPEC_SUFFIXES, expand
+
+    found = expand(specs, SPEC_SUFFIXES)
+    if not found:
+        echo("Error: no .bspl file in " + ", ".join(specs), err=True)
+        raise SystemExit(2)
+    return found
+
+
+def log_paths(logs: Sequence[str], exclude: Sequence[str]) -> list[str]:
+    """The log files named by LOGS (directories recursed, `--exclude` applied); exit 2 when
+    there is none."""
+    from ._inputs import LOG_SUFFIXES, expand
+
+    found = expand(logs, LOG_SUFFIXES, exclude)
+    if not found:
+        echo("Error: no log file in " + ", ".join(logs) + (" (after --exclude)" if exclude else ""), err=True)
+        raise SystemExit(2)
+    return found
+
+
+def exit_audit(result: AuditResult, fail_on: FailOn) -> NoReturn:
+    """Exit as `audit` does: 2 (each REC007 said again) when an input could not be audited,
+    else 1 when a finding is at or above `fail_on`, else 0."""
+    if result.unread:
+        for found in result.findings:
+            if found.code == "REC007":
+                echo(f"Error: {found.text}", err=True)
+        raise SystemExit(2)
+    raise SystemExit(1 if result.failed(fail_on) else 0)
+
+
+def merge(results: list[AuditResult]) -> AuditResult:
+    """One AuditResult from several audits (of `[[audit]]` tables, or of run directories audited
+    apart), in their order; the first is extended in place."""
+    if len(results) == 1:
+        return results[0]
+    first = results[0]
+    for r in results[1:]:
+        first.add(r)
+        first.by_enactment.update(r.by_enactment)
+        first.hints.extend(r.hints)
+    return first

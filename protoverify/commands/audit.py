@@ -4,13 +4,15 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from ..findings import Severity
-from . import echo, write_report
+from . import echo, exit_audit, log_paths, merge, spec_paths, write_report
 from ._options import checker_option, delivery_option, fail_on_option, format_in_option, protocol_option
+
+if TYPE_CHECKING:
+    from ..auditor.result import FailOn
 
 AUDIT_EXIT_CODES = """\b
 Exit codes:
@@ -70,16 +72,6 @@ def _configured_jobs(protocol: str | None, format_in: str, checker: str | None, 
     return jobs
 
 
-def merge(results: list[Any]) -> Any:
-    """One AuditResult from the audits of several `[[audit]]` tables (in their order)."""
-    if len(results) == 1:
-        return results[0]
-    first = results[0]
-    for r in results[1:]:
-        first.add(r)
-        first.by_enactment.update(r.by_enactment)
-        first.hints.extend(r.hints)
-    return first
 
 
 class _Progress:
@@ -153,7 +145,7 @@ def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...
     from ..auditor.parallel import audit_parallel
     from ..auditor.result import AuditInputError
     from ..report import counts_text, render
-    from ._inputs import LOG_SUFFIXES, SPEC_SUFFIXES, expand, rename_sources, stdin_files
+    from ._inputs import rename_sources, stdin_files
 
     if not logs and not specs:  # the project's audits, from [tool.protoverify] / protoverify.toml
         tables = _configured_jobs(protocol, format_in, checker, delivery, fail_on, exclude, retire_after)
@@ -170,15 +162,8 @@ def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...
         raise SystemExit(2)
     results = []
     for job in tables:
-        spec = expand(job.specs, SPEC_SUFFIXES)
-        if not spec:
-            echo("Error: no .bspl file in " + ", ".join(job.specs), err=True)
-            raise SystemExit(2)
-        paths = expand(job.logs, LOG_SUFFIXES, job.exclude)
-        if not paths:
-            echo("Error: no log file in " + ", ".join(job.logs) + (" (after --exclude)" if job.exclude else ""),
-                 err=True)
-            raise SystemExit(2)
+        spec = spec_paths(job.specs)
+        paths = log_paths(job.logs, job.exclude)
         try:
             with _Progress() as progress, stdin_files(paths, ".log") as (paths, names):
                 options: dict[str, Any] = dict(
@@ -209,9 +194,4 @@ def audit(logs: tuple[str, ...], exclude: tuple[str, ...], specs: tuple[str, ...
     else:
         echo(text.rstrip("\n"))
     fail_on = click.get_current_context().meta.get("protoverify.fail_on", fail_on)
-    if result.unread:
-        for found in result.findings:
-            if found.code == "REC007":
-                echo(f"Error: {found.text}", err=True)
-        raise SystemExit(2)
-    raise SystemExit(1 if result.failed("never" if fail_on == "never" else Severity(fail_on)) else 0)
+    exit_audit(result, cast("FailOn", fail_on))

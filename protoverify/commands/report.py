@@ -6,13 +6,15 @@ inline PNG, nothing fetched when it is opened, no JavaScript.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from ..findings import Severity
-from . import echo, write_report
+from . import echo, exit_audit, log_paths, merge, spec_paths, write_report
 from ._options import checker_option, delivery_option, fail_on_option, format_in_option, protocol_option
+
+if TYPE_CHECKING:
+    from ..auditor.result import FailOn
 
 REPORT_EXIT_CODES = """\b
 Exit codes (as `audit`):
@@ -50,9 +52,9 @@ def report(logs: tuple[str, ...], specs: tuple[str, ...], output: str | None, pr
     from ..analysis.html import render, run_facts
     from ..analysis.rundir import is_side_file
     from ..auditor.driver import audit as run_audit
-    from ..auditor.result import AuditInputError, AuditResult
+    from ..auditor.result import AuditInputError
     from ..report import counts_text, plural
-    from ._inputs import LOG_SUFFIXES, SPEC_SUFFIXES, expand, rename_sources, stdin_files
+    from ._inputs import rename_sources, stdin_files
 
     if not specs:
         echo("Error: Missing option '--spec'.", err=True)
@@ -63,12 +65,9 @@ def report(logs: tuple[str, ...], specs: tuple[str, ...], output: str | None, pr
     if not output:
         echo("Error: Missing option '-o' / '--output' (the HTML file to write).", err=True)
         raise SystemExit(2)
-    spec = expand(specs, SPEC_SUFFIXES)
-    if not spec:
-        echo("Error: no .bspl file in " + ", ".join(specs), err=True)
-        raise SystemExit(2)
+    spec = spec_paths(specs)
     named = set(logs)
-    paths = [p for p in expand(logs, LOG_SUFFIXES, exclude) if p in named or not is_side_file(p)]
+    paths = [p for p in log_paths(logs, exclude) if p in named or not is_side_file(p)]
     if not paths:
         echo("Error: no log file in " + ", ".join(logs) + (" (after --exclude)" if exclude else ""), err=True)
         raise SystemExit(2)
@@ -90,14 +89,7 @@ def report(logs: tuple[str, ...], specs: tuple[str, ...], output: str | None, pr
     page = render(results, title=title or "protoverify report: " + ", ".join(os.path.basename(s) for s in spec),
                   subtitle=f"{len(paths)} log(s) audited against {', '.join(spec)}", runs=runs, spec=spec)
     write_report(output, page)
-    total = AuditResult()
-    for r in results:
-        total.add(r)
+    total = merge(results)
     echo(f"{output}: {plural(total.enactments, 'enactment')} ({total.complete} complete), "
          f"{counts_text(total.counts())}", err=True)
-    if total.unread:
-        for found in total.findings:
-            if found.code == "REC007":
-                echo(f"Error: {found.text}", err=True)
-        raise SystemExit(2)
-    raise SystemExit(1 if total.failed("never" if fail_on == "never" else Severity(fail_on)) else 0)
+    exit_audit(total, cast("FailOn", fail_on))

@@ -189,28 +189,23 @@ class Federation:
         if target is not None and target is not origin:
             lo, hi = self.hops.link
             dt += lo + (hi - lo) * rng.random()
-        if not self.faults.active and target is not None:  # the common case: no fault can hit it
-            self.pending[env.id] = env
-            if self.post is not None:  # a transport that sends ahead (NATS): on its way now
-                self.post(*self._hop(env, origin, target, None))
-            self.sched.after(dt, self._arrive, env, origin, target, None)
-            return
-        fault = self.faults.on_envelope()
+        fault = self.faults.on_envelope() if self.faults.active else None
         self.pending[env.id] = env
         if fault == "drop" or target is None:
             self.sched.after(dt, self._drop, env, origin, "drop" if target is not None else "no-such-agent")
             if fault == "drop":
                 self.faults.injected.append(Injection("drop", env.id, env.sender[0], self.sched.now()))
             return
-        if fault == "delay":
-            dt += self.faults.delay()
-        elif fault == "reorder":
-            dt += self.rng.uniform(1.0, 10.0)  # held back: later envelopes overtake it
-        elif fault == "duplicate":
-            self.sched.after(dt + self.faults.cfg.duplicate_after_s, self._duplicate, env)
-        if fault in ("delay", "reorder"):
-            self.faults.injected.append(Injection(fault, env.id, env.sender[0], self.sched.now()))
-        if self.post is not None:
+        if fault is not None:
+            if fault == "delay":
+                dt += self.faults.delay()
+            elif fault == "reorder":
+                dt += self.rng.uniform(1.0, 10.0)  # held back: later envelopes overtake it
+            elif fault == "duplicate":
+                self.sched.after(dt + self.faults.cfg.duplicate_after_s, self._duplicate, env)
+            if fault in ("delay", "reorder"):
+                self.faults.injected.append(Injection(fault, env.id, env.sender[0], self.sched.now()))
+        if self.post is not None:  # a transport that sends ahead (NATS): on its way now
             self.post(*self._hop(env, origin, target, fault))
         self.sched.after(dt, self._arrive, env, origin, target, fault)
 
